@@ -1,0 +1,1 @@
+"""livematte: real-time human matting."""

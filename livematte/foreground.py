@@ -1,0 +1,66 @@
+"""Foreground colour estimation, so that composites carry no fringe of the old background.
+
+Blur-fusion estimation (Forte & Pitié, "Approximate Fast Foreground Colour Estimation", ICIP 2021):
+the local means of foreground and background colours, weighted by alpha and 1-alpha, explain the
+observed colour; the residual is given back to the foreground in proportion to alpha. Two passes,
+a wide then a narrow one. Pure functions of arrays, OpenCV box filters only.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray, radius: int) -> np.ndarray:
+    k = (2 * radius + 1, 2 * radius + 1)
+    num = cv2.blur(values * weights[..., None], k)
+    den = cv2.blur(weights, k)[..., None]
+    return num / (den + 1e-5)
+
+
+def _blur_fusion_pass(image, fg, bg, alpha, radius):
+    fg_mean = _weighted_mean(fg, alpha, radius)
+    bg_mean = _weighted_mean(bg, 1.0 - alpha, radius)
+    a = alpha[..., None]
+    fg = fg_mean + a * (image - a * fg_mean - (1.0 - a) * bg_mean)
+    return np.clip(fg, 0.0, 1.0, out=fg), bg_mean
+
+
+def estimate_foreground(image: np.ndarray, alpha: np.ndarray, radii: tuple[int, ...] | None = None) -> np.ndarray:
+    """image: H×W×3 uint8, alpha: H×W float in [0, 1] -> foreground colours H×W×3 uint8.
+
+    Radii default to about 14 % and 1 % of the image's longest side.
+    """
+    h, w = alpha.shape
+    if radii is None:
+        side = max(h, w)
+        radii = (max(3, side // 7), max(1, side // 100))
+    img = image.astype(np.float32) / 255.0
+    a = alpha.astype(np.float32)
+    fg, bg = img, img
+    for r in radii:
+        fg, bg = _blur_fusion_pass(img, fg, bg, a, r)
+    return (fg * 255.0 + 0.5).astype(np.uint8)
+
+
+def decontaminate(image: np.ndarray, alpha: np.ndarray, work_size: int = 320) -> np.ndarray:
+    """Fast foreground for live compositing: estimate at a reduced size and add the correction
+    (foreground estimate minus image) back onto the full-resolution image, only where alpha is soft.
+
+    Keeps full-resolution detail (the correction is smooth) at a fraction of the cost.
+    """
+    h, w = alpha.shape
+    scale = min(1.0, work_size / max(h, w))
+    if scale >= 1.0:
+        return estimate_foreground(image, alpha)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small_img = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    small_alpha = cv2.resize(alpha.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    small_fg = estimate_foreground(small_img, small_alpha)
+    correction = small_fg.astype(np.int16) - small_img.astype(np.int16)
+    # Where alpha is 1 (or 0, where the foreground is invisible anyway) the correction is noise: mask it.
+    soft = ((small_alpha > 0.02) & (small_alpha < 0.98)).astype(np.uint8)
+    soft = cv2.dilate(soft, np.ones((3, 3), np.uint8))
+    correction *= soft[..., None]
+    correction = cv2.resize(correction.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.add(image.astype(np.float32), correction, dtype=cv2.CV_8U)

@@ -1,0 +1,180 @@
+"""Resumable training of the SHM stages on CPU (or CUDA when present).
+
+Stages, as the paper: ``tnet`` (cross-entropy on trimaps from dilated/eroded alpha), ``mnet`` (6-channel
+input with ground-truth trimaps of random band width, Lp), ``e2e`` (Lp + 0.01·Lt). Each stage keeps its
+own checkpoint in ``runs/<stage>/last.ckpt`` and a JSON-lines log; ``mnet`` and ``e2e`` start from the
+previous stage's checkpoint. Ctrl-C or the end of the session loses at most ``ckpt_every`` steps.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..models import create_model, save_weights
+from ..models.shm import fuse_alpha
+from .data import default_shared, load_cached, make_sample, trimap_from_alpha
+from .losses import prediction_loss, trimap_loss
+
+STAGES = ("tnet", "mnet", "e2e")
+TNET_BAND = 0.02  # unknown band half-width, as a fraction of the sample size
+
+
+def batch(people, bgs, size, n, rng, mnet_bands=False):
+    samples = [make_sample(people, bgs, size, rng) for _ in range(n)]
+    fixed_band = max(2, round(size * TNET_BAND))
+    tri = [trimap_from_alpha(s.alpha, rng.randint(2, max(3, size // 12)) if mnet_bands else fixed_band)
+           for s in samples]
+
+    def t(arrs, scale=255.0):
+        x = torch.from_numpy(np.stack(arrs)).float() / scale
+        return x.permute(0, 3, 1, 2).contiguous() if x.ndim == 4 else x[:, None]
+
+    return {
+        "image": t([s.image for s in samples]),
+        "fg": t([s.fg for s in samples]),
+        "bg": t([s.bg for s in samples]),
+        "alpha": t([s.alpha for s in samples], 1.0),
+        "trimap": torch.from_numpy(np.stack(tri)).long(),
+    }
+
+
+def step_loss(model, stage, b):
+    if stage == "tnet":
+        logits = model.tnet(b["image"])
+        return trimap_loss(logits, b["trimap"]), {}
+    if stage == "mnet":
+        probs = F.one_hot(b["trimap"], 3).permute(0, 3, 1, 2).float()
+        raw = model.mnet(b["image"], probs)
+        alpha = fuse_alpha(probs, raw)
+        return prediction_loss(alpha, b["alpha"], b["fg"], b["bg"], b["image"]), {}
+    logits, raw, alpha = model(b["image"])
+    lp = prediction_loss(alpha, b["alpha"], b["fg"], b["bg"], b["image"])
+    lt = trimap_loss(logits, b["trimap"])
+    return lp + 0.01 * lt, {"lp": lp.item(), "lt": lt.item()}
+
+
+@torch.no_grad()
+def validate(model, val_batches, stage):
+    model.eval()
+    inter = union = 0.0
+    sad = 0.0
+    for b in val_batches:
+        if stage == "tnet":
+            probs = torch.softmax(model.tnet(b["image"]), 1)
+            pred = probs[:, 2:3] + 0.5 * probs[:, 1:2]
+        elif stage == "mnet":
+            probs = F.one_hot(b["trimap"], 3).permute(0, 3, 1, 2).float()
+            pred = fuse_alpha(probs, model.mnet(b["image"], probs))
+        else:
+            pred = model(b["image"])[2]
+        p, g = pred > 0.5, b["alpha"] > 0.5
+        inter += (p & g).sum().item()
+        union += (p | g).sum().item()
+        sad += (pred - b["alpha"]).abs().sum().item() / 1000
+    model.train()
+    return {"val_iou": inter / max(union, 1), "val_sad": sad / sum(len(b["image"]) for b in val_batches)}
+
+
+def save_atomic(obj, path: Path):
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
+          model_name: str = "shm", ckpt_every: int = 50, val_every: int = 250, seed: int = 0,
+          threads: int | None = None, export: Path | None = None):
+    if threads:
+        torch.set_num_threads(threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    run_dir = runs / stage
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / "last.ckpt"
+    model = create_model(model_name, weights=None).to(device).train()
+    params = {"tnet": model.tnet.parameters(), "mnet": model.mnet.parameters(), "e2e": model.parameters()}[stage]
+    opt = torch.optim.Adam(params, lr=lr)
+    start = 0
+    if ckpt_path.is_file():
+        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        start = ck["step"]
+        random.setstate(ck["py_rng"])
+        print(f"resumed {stage} at step {start}")
+    else:
+        prev = {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt"}.get(stage)
+        if prev is not None and prev.is_file():
+            model.load_state_dict(torch.load(prev, map_location=device, weights_only=False)["model"])
+            print(f"{stage}: starting from {prev}")
+        random.seed(seed)
+    for g in opt.param_groups:
+        g["lr"] = lr
+    torch.manual_seed(seed + start)
+    people, bgs = load_cached(shared, runs / "cache", train=True)
+    held_people, held_bgs = load_cached(shared, runs / "cache", train=False)
+    vrng = random.Random(1)  # fixed validation set of held-out composites
+    val = [batch(held_people, held_bgs, size, 16, vrng, stage == "mnet") for _ in range(4)]
+    val = [{k: v.to(device) for k, v in b.items()} for b in val]
+    log = open(run_dir / "log.jsonl", "a")
+    rng = random
+    t0 = time.time()
+    step = start
+    try:
+        while step < steps:
+            b = {k: v.to(device) for k, v in batch(people, bgs, size, batch_size, rng, stage == "mnet").items()}
+            # cosine decay over the stage, floor at 5 %
+            for g in opt.param_groups:
+                g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, step / steps))))
+            loss, extra = step_loss(model, stage, b)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step % 10 == 0:
+                rec = {"step": step, "loss": round(loss.item(), 5), "size": size, "lr": opt.param_groups[0]["lr"],
+                       "s_per_step": round((time.time() - t0) / 10, 3), **extra}
+                t0 = time.time()
+                if step % val_every == 0:
+                    rec.update(validate(model, val, stage))
+                print(json.dumps(rec), flush=True)
+                log.write(json.dumps(rec) + "\n")
+                log.flush()
+            if step % ckpt_every == 0 or step == steps:
+                save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                             "py_rng": random.getstate(), "stage": stage, "size": size}, ckpt_path)
+    except KeyboardInterrupt:
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                     "py_rng": random.getstate(), "stage": stage, "size": size}, ckpt_path)
+        print(f"interrupted at step {step}; checkpoint saved")
+    if export is not None:
+        save_weights(model.cpu().eval(), export, model_name,
+                     meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh"})
+        print(f"exported {export}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--stage", choices=STAGES, required=True)
+    ap.add_argument("--steps", type=int, required=True, help="total steps of this stage (resume continues to it)")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--runs", type=Path, default=Path("runs"))
+    ap.add_argument("--shared", type=Path, default=default_shared())
+    ap.add_argument("--model", default="shm")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--export", type=Path, default=None, help="write a weights file when done")
+    a = ap.parse_args(argv)
+    train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads, export=a.export)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Model presets by name, and loading of their weights.
+
+``create_model("shm")`` builds the network and loads the weights shipped beside this file;
+``weights=None`` gives a random-initialised model (tests), a path loads that file.
+Weights files are dicts ``{"format", "model", "config", "state_dict", "meta"}`` saved with ``torch.save``
+and read back with ``weights_only=True``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .shm import SHM, SHMConfig
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+FORMAT = "livematte-weights-1"
+
+
+class WeightsError(RuntimeError):
+    """A weights file is missing, unreadable, or does not fit the model."""
+
+
+PRESETS: dict[str, SHMConfig] = {
+    "shm": SHMConfig(tnet_width=1.0, mnet_width=1.0),
+    "shm-tiny": SHMConfig(tnet_width=0.25, mnet_width=0.5),
+}
+
+
+def default_weights_path(name: str) -> Path:
+    return WEIGHTS_DIR / f"{name}.pt"
+
+
+def list_models() -> list[str]:
+    return sorted(PRESETS)
+
+
+def build(name: str) -> SHM:
+    if name not in PRESETS:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(list_models())}")
+    return SHM(PRESETS[name])
+
+
+def read_weights(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated/corrupt/pickled files
+        raise WeightsError(f"cannot read weights file {path}: {exc.__class__.__name__}: {exc}") from None
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT or "state_dict" not in blob:
+        raise WeightsError(f"{path} is not a livematte weights file")
+    return blob
+
+
+def save_weights(model: SHM, path: str | Path, name: str, meta: dict[str, Any] | None = None, half: bool = True) -> None:
+    """Save the state dict (fp16 by default: half the size, same accuracy after loading back to fp32)."""
+    state = {k: (v.half() if half and v.is_floating_point() else v).clone() for k, v in model.state_dict().items()}
+    blob = {"format": FORMAT, "model": name, "config": asdict(model.config), "state_dict": state, "meta": meta or {}}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(blob, path)
+
+
+def create_model(name: str = "shm", weights: str | Path | None = "default") -> SHM:
+    """Build preset ``name``; ``weights``: "default" (shipped file, random init if none ships),
+    a path, or None (random init). The model is returned in eval mode; ``model.trained`` says whether
+    weights were loaded, ``model.meta`` carries the file's metadata."""
+    model = build(name)
+    model.trained = False
+    model.meta = {}
+    if weights == "default":
+        path = default_weights_path(name)
+        weights = path if path.is_file() else None
+    if weights is not None:
+        blob = read_weights(weights)
+        if blob.get("config") != asdict(model.config):
+            raise WeightsError(f"{weights} holds a {blob.get('model')!r} model of another size than {name!r}")
+        state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as exc:
+            raise WeightsError(f"{weights} does not fit model {name!r}: {exc}") from None
+        model.trained = True
+        model.meta = dict(blob.get("meta", {}))
+    return model.eval()

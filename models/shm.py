@@ -1,0 +1,53 @@
+"""SHM (Semantic Human Matting): T-Net trimap + M-Net raw alpha, fused as in the paper's equation 4."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .mnet import MNet
+from .tnet import TNet
+
+BACKGROUND, UNKNOWN, FOREGROUND = 0, 1, 2
+
+
+def fuse_alpha(trimap_probs: torch.Tensor, raw_alpha: torch.Tensor) -> torch.Tensor:
+    """αp = Fs + Us·αr, with Fs and Us the foreground and unknown trimap probabilities.
+
+    trimap_probs: N×3×H×W softmax over (background, unknown, foreground); raw_alpha: N×1×H×W.
+    """
+    fs = trimap_probs[:, FOREGROUND : FOREGROUND + 1]
+    us = trimap_probs[:, UNKNOWN : UNKNOWN + 1]
+    return fs + us * raw_alpha
+
+
+@dataclass(frozen=True)
+class SHMConfig:
+    tnet_width: float = 1.0
+    mnet_width: float = 1.0
+
+
+class SHM(nn.Module):
+    """Returns (trimap_logits, raw_alpha, alpha), all at the M-Net's input size.
+
+    The T-Net sees ``image_small`` (a low-resolution copy, H and W multiples of 32); the M-Net sees
+    ``image`` (any size that is a multiple of 8) with the trimap probabilities upsampled to it.
+    """
+
+    def __init__(self, config: SHMConfig = SHMConfig()):
+        super().__init__()
+        self.config = config
+        self.tnet = TNet(config.tnet_width)
+        self.mnet = MNet(config.mnet_width)
+
+    def forward(self, image: torch.Tensor, image_small: torch.Tensor | None = None):
+        if image_small is None:
+            image_small = image
+        logits = self.tnet(image_small)
+        if logits.shape[-2:] != image.shape[-2:]:
+            logits = F.interpolate(logits, size=image.shape[-2:], mode="bilinear", align_corners=False)
+        probs = torch.softmax(logits, dim=1)
+        raw_alpha = self.mnet(image, probs)
+        return logits, raw_alpha, fuse_alpha(probs, raw_alpha)

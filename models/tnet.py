@@ -1,0 +1,60 @@
+"""T-Net: image -> 3-class trimap logits (background, unknown, foreground).
+
+A MobileNetV2-style encoder (stride 32) with a global-context branch and a light U-Net decoder.
+The paper uses PSPNet-50; this is sized for a 2-core CPU at 256 px.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .blocks import ConvBNAct, UpBlock, scaled, stage
+
+IMAGE_MEAN = (0.485, 0.456, 0.406)
+IMAGE_STD = (0.229, 0.224, 0.225)
+
+
+class Normalize(nn.Module):
+    """RGB in [0, 1] -> standardised; constants, not learned."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(IMAGE_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGE_STD).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class TNet(nn.Module):
+    def __init__(self, width: float = 1.0):
+        super().__init__()
+        c = [scaled(n, width) for n in (16, 24, 32, 64, 96)]
+        d = [scaled(n, width) for n in (64, 32, 24, 16)]
+        self.normalize = Normalize()
+        self.stem = ConvBNAct(3, c[0], 3, 2)          # /2
+        self.enc1 = stage(c[0], c[1], 2, 2)           # /4
+        self.enc2 = stage(c[1], c[2], 3, 2)           # /8
+        self.enc3 = stage(c[2], c[3], 3, 2)           # /16
+        self.enc4 = stage(c[3], c[4], 3, 2)           # /32
+        self.context = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c[4], c[4], 1), nn.Sigmoid())
+        self.dec4 = UpBlock(c[4], c[3], d[0])         # /16
+        self.dec3 = UpBlock(d[0], c[2], d[1])         # /8
+        self.dec2 = UpBlock(d[1], c[1], d[2])         # /4
+        self.dec1 = UpBlock(d[2], c[0], d[3])         # /2
+        self.head = nn.Conv2d(d[3], 3, 3, padding=1)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """image: N×3×H×W RGB in [0, 1] (H, W multiples of 32) -> N×3×H×W logits."""
+        x0 = self.stem(self.normalize(image))
+        x1 = self.enc1(x0)
+        x2 = self.enc2(x1)
+        x3 = self.enc3(x2)
+        x4 = self.enc4(x3)
+        x4 = x4 * self.context(x4)
+        y = self.dec4(x4, x3)
+        y = self.dec3(y, x2)
+        y = self.dec2(y, x1)
+        y = self.dec1(y, x0)
+        return F.interpolate(self.head(y), size=image.shape[-2:], mode="bilinear", align_corners=False)

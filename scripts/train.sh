@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The full SHM training recipe, stage by stage. Every command resumes from runs/<stage>/last.ckpt, so the
+# script can be stopped at any time and run again to continue. Needs ../shared.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T="python -m livematte.training.train --runs runs"
+$T --stage tnet --steps 3000  --size 192 --batch 16 --lr 2e-3          # low-resolution warm-up: more samples per CPU minute
+$T --stage tnet --steps 12000 --size 256 --batch 16 --lr 1e-3          # T-Net pre-train at the working size
+$T --stage mnet --steps 3000  --size 256 --batch 16 --lr 2e-3          # M-Net pre-train on ground-truth trimaps
+$T --stage e2e  --steps 3000  --size 256 --batch 12 --lr 3e-4 --export models/weights/shm.pt
