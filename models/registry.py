@@ -50,7 +50,9 @@ def read_weights(path: str | Path) -> dict[str, Any]:
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for truncated/corrupt/pickled files
-        raise WeightsError(f"cannot read weights file {path}: {exc.__class__.__name__}: {exc}") from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise WeightsError(f"cannot read weights file {path} (corrupt, truncated or not a weights file): "
+                           f"{reason[:200]}") from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT or "state_dict" not in blob:
         raise WeightsError(f"{path} is not a livematte weights file")
     return blob

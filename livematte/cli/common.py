@@ -1,0 +1,29 @@
+"""Options shared by the verbs that run the matting engine."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..engine import Matter
+from ..offline import parse_smoothing
+
+
+def add_engine_options(p: argparse.ArgumentParser, smoothing: str = "none") -> None:
+    g = p.add_argument_group("model")
+    g.add_argument("--model", default="shm", help="model preset (default: shm)")
+    g.add_argument("--weights", default="default", help="weights file (default: the shipped weights)")
+    g.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    g.add_argument("--tnet-size", type=int, default=256, help="T-Net input, long side in px (default: 256)")
+    g.add_argument("--mnet-size", type=int, default=512, help="M-Net input, long side in px (default: 512)")
+    g.add_argument("--smoothing", default=smoothing,
+                   help=f"temporal smoothing: none, ema[:S] or motion[:S], S in 0..0.95 (default: {smoothing})")
+
+
+def make_matter(args) -> Matter:
+    mode, strength = parse_smoothing(args.smoothing)
+    matter = Matter(model=args.model, weights=None if args.weights == "none" else args.weights, device=args.device,
+                    tnet_size=args.tnet_size, mnet_size=args.mnet_size, smoothing=mode, smoothing_strength=strength)
+    if not matter.trained:
+        print("livematte: warning: no trained weights found for model "
+              f"{args.model!r}; running on random weights, the matte will be meaningless", file=sys.stderr)
+    return matter

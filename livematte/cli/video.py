@@ -1,0 +1,40 @@
+"""``livematte video IN [-o OUT]``: composite, alpha matte or transparent video from footage."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..composite import OUTPUT_TYPES
+from ..offline import convert_video
+from .common import add_engine_options, make_matter
+
+HELP = """Output format follows the extension: .mp4 H.264, .mov ProRes 4444 (with alpha), .webm VP9
+(with alpha), a folder or a %05d.png pattern for a PNG sequence. Audio and frame timing are kept."""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("video", help="matte a video file", description=__doc__, epilog=HELP)
+    p.add_argument("input", type=Path)
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="output file or folder (default: IN_<type>.mp4, or .mov when transparent)")
+    p.add_argument("-b", "--background", default="green",
+                   help="colour (green, #00ff00, 0,255,0), image or video file, blur[:N], transparent, none "
+                        "(default: green)")
+    p.add_argument("-t", "--output-type", choices=OUTPUT_TYPES, default="composite")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_engine_options(p, smoothing="motion")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    try:
+        result = convert_video(args.input, args.output, background=args.background, output_type=args.output_type,
+                               matter=lambda: make_matter(args), overwrite=args.overwrite,
+                               progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("livematte: interrupted; the partial output was finalized and plays", file=sys.stderr)
+        return 130
+    fps = result.frames_written / result.seconds if result.seconds else 0.0
+    print(f"wrote {result.output} ({result.frames_written} frames, {fps:.1f} fps)")
+    return 0

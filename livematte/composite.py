@@ -1,0 +1,209 @@
+"""Backgrounds and compositing: small functions of uint8 arrays, done with OpenCV.
+
+A background spec is one of: a colour (``green``, ``#00ff00``, ``0,255,0``), an image path, a video path
+(looped), ``blur`` or ``blur:N`` (the frame itself, blurred with strength N), ``transparent``, or ``none``
+(the original frame: useful to preview the matte).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InputError, SettingsError
+
+NAMED_COLOURS = {
+    "green": (0, 177, 64), "blue": (0, 71, 187), "black": (0, 0, 0), "white": (255, 255, 255),
+    "gray": (128, 128, 128), "grey": (128, 128, 128), "red": (220, 30, 30), "magenta": (255, 0, 255),
+}
+VIDEO_EXTENSIONS = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif"}
+OUTPUT_TYPES = ("composite", "alpha", "foreground", "rgba")
+
+
+def parse_colour(spec: str) -> tuple[int, int, int] | None:
+    s = spec.strip().lower()
+    if s in NAMED_COLOURS:
+        return NAMED_COLOURS[s]
+    if s.startswith("#") and len(s) in (4, 7):
+        h = s[1:] if len(s) == 7 else "".join(c * 2 for c in s[1:])
+        try:
+            return tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+        except ValueError:
+            return None
+    parts = s.split(",")
+    if len(parts) == 3 and all(p.strip().isdigit() and int(p) <= 255 for p in parts):
+        return tuple(int(p) for p in parts)  # type: ignore[return-value]
+    return None
+
+
+def composite(foreground: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """out = α·F + (1-α)·B in uint8. foreground/background H×W×3 uint8, alpha H×W float32 in [0, 1]."""
+    return cv2.blendLinear(foreground, background, alpha, 1.0 - alpha)
+
+
+def to_rgba(foreground: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Straight (unpremultiplied) RGBA uint8."""
+    a8 = cv2.convertScaleAbs(alpha, alpha=255.0)
+    return np.dstack([foreground, a8])
+
+
+def alpha_to_uint8(alpha: np.ndarray) -> np.ndarray:
+    return cv2.convertScaleAbs(alpha, alpha=255.0)
+
+
+def blur_background(frame: np.ndarray, strength: int = 12, work_scale: float = 0.25) -> np.ndarray:
+    """Strong, cheap blur: Gaussian at a quarter of the size, upsampled (a blur hides the loss)."""
+    h, w = frame.shape[:2]
+    sw, sh = max(1, int(w * work_scale)), max(1, int(h * work_scale))
+    small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+    sigma = max(0.5, strength * work_scale)
+    small = cv2.GaussianBlur(small, (0, 0), sigma)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def cover_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Scale to cover size (W, H) and centre-crop: no bars, no distortion."""
+    W, H = size
+    h, w = image.shape[:2]
+    s = max(W / w, H / h)
+    nw, nh = max(W, round(w * s)), max(H, round(h * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (nw, nh), interpolation=interp)
+    x, y = (nw - W) // 2, (nh - H) // 2
+    return np.ascontiguousarray(resized[y:y + H, x:x + W])
+
+
+class Background:
+    """Renders the background for a frame; ``transparent`` means the output keeps an alpha channel."""
+
+    transparent = False
+    kind = "none"
+
+    def render(self, frame: np.ndarray) -> np.ndarray:
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
+class ColourBackground(Background):
+    kind = "colour"
+
+    def __init__(self, rgb: tuple[int, int, int]):
+        self.rgb = rgb
+        self._cache: np.ndarray | None = None
+
+    def render(self, frame):
+        if self._cache is None or self._cache.shape != frame.shape:
+            self._cache = np.empty_like(frame)
+            self._cache[:] = self.rgb
+        return self._cache
+
+
+class ImageBackground(Background):
+    kind = "image"
+
+    def __init__(self, path: Path):
+        from .media import read_image
+
+        self.path = path
+        self.image = read_image(path)
+        self._cache: np.ndarray | None = None
+
+    def render(self, frame):
+        if self._cache is None or self._cache.shape != frame.shape:
+            self._cache = cover_resize(self.image, (frame.shape[1], frame.shape[0]))
+        return self._cache
+
+
+class VideoBackground(Background):
+    """A video file, looped; one background frame per output frame."""
+
+    kind = "video"
+
+    def __init__(self, path: Path):
+        from .media import VideoReader
+
+        self.path = path
+        VideoReader(path).close()  # fail now, with a clear message, if it is not a readable video
+        self._iter = None
+        self._size: tuple[int, int] | None = None
+
+    def _next(self) -> np.ndarray:
+        from .media import VideoReader
+
+        for _ in range(2):
+            if self._iter is None:
+                self._reader = VideoReader(self.path)
+                self._iter = iter(self._reader)
+            frame = next(self._iter, None)
+            if frame is not None:
+                return frame.rgb
+            self._reader.close()
+            self._iter = None
+        raise InputError(f"background video {self.path} has no frames")
+
+    def render(self, frame):
+        return cover_resize(self._next(), (frame.shape[1], frame.shape[0]))
+
+    def close(self):
+        if self._iter is not None:
+            self._reader.close()
+            self._iter = None
+
+
+class BlurBackground(Background):
+    kind = "blur"
+
+    def __init__(self, strength: int = 12):
+        self.strength = strength
+
+    def render(self, frame):
+        return blur_background(frame, self.strength)
+
+
+class TransparentBackground(Background):
+    kind = "transparent"
+    transparent = True
+
+
+def parse_background(spec: str | None) -> Background:
+    """Turn a background spec into a Background; raise SettingsError/InputError with a clear message."""
+    if spec is None or spec.strip().lower() in ("", "none", "original"):
+        return Background()
+    s = spec.strip()
+    low = s.lower()
+    if low == "transparent":
+        return TransparentBackground()
+    if low == "blur" or low.startswith("blur:"):
+        value = low.partition(":")[2] or "12"
+        if not value.isdigit() or not 1 <= int(value) <= 100:
+            raise SettingsError(f"blur strength must be a whole number from 1 to 100, not {value!r}")
+        return BlurBackground(int(value))
+    rgb = parse_colour(s)
+    if rgb is not None:
+        return ColourBackground(rgb)
+    path = Path(s).expanduser()
+    if path.is_file():
+        if path.suffix.lower() in VIDEO_EXTENSIONS:
+            return VideoBackground(path)
+        return ImageBackground(path)
+    raise SettingsError(f"background {spec!r} is not a colour, blur[:N], transparent, none, or an existing "
+                        "image or video file")
+
+
+def render_output(frame: np.ndarray, alpha: np.ndarray, foreground: np.ndarray | None, background: Background,
+                  output_type: str = "composite") -> np.ndarray:
+    """One output image for a frame: composite (RGB, or RGBA when the background is transparent),
+    alpha (grey H×W), foreground (premultiplied over black, RGB) or rgba (foreground + alpha)."""
+    fg = foreground if foreground is not None else frame
+    if output_type == "alpha":
+        return alpha_to_uint8(alpha)
+    if output_type == "rgba" or (output_type == "composite" and background.transparent):
+        return to_rgba(fg, alpha)
+    if output_type == "foreground":
+        return cv2.blendLinear(fg, np.zeros_like(fg), alpha, 1.0 - alpha)
+    if output_type == "composite":
+        return composite(fg, alpha, background.render(frame))
+    raise SettingsError(f"output type must be one of {', '.join(OUTPUT_TYPES)}, not {output_type!r}")

@@ -1,0 +1,111 @@
+"""The matting engine: the one place the live and offline paths call.
+
+``Matter(...)(rgb)`` takes an RGB uint8 H×W×3 frame and returns its alpha, float32 H×W in [0, 1].
+Resolution strategy: the T-Net sees a small copy (``tnet_size`` on the long side), the M-Net a larger one
+(``mnet_size``), and the alpha is brought to full resolution by a guided filter on the frame itself.
+Temporal smoothing (optional) works at the M-Net's size; ``reset()`` clears it (call it on cuts).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .errors import InputError, SettingsError
+from .models import WeightsError, create_model
+from .smoothing import TemporalSmoother
+from .upsample import bilinear_upsample, guided_upsample
+
+UPSAMPLERS = ("guided", "bilinear")
+
+
+def _round_to(x: float, multiple: int) -> int:
+    return max(multiple, int(round(x / multiple)) * multiple)
+
+
+def working_size(height: int, width: int, long_side: int, multiple: int, allow_upscale: bool) -> tuple[int, int]:
+    """(h, w) with the long side about ``long_side`` (not above the input unless allowed), each a multiple."""
+    scale = long_side / max(height, width)
+    if not allow_upscale:
+        scale = min(1.0, scale)
+    return _round_to(height * scale, multiple), _round_to(width * scale, multiple)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SettingsError("--device cuda was asked for, but torch sees no CUDA GPU")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise SettingsError(f"unknown device {device!r}: use auto, cpu or cuda") from None
+
+
+class Matter:
+    """Human matting engine. Not thread-safe: one instance per stream (it holds temporal state)."""
+
+    def __init__(self, model: str = "shm", weights: str | Path | None = "default", device: str = "auto",
+                 tnet_size: int = 256, mnet_size: int = 512, smoothing: str = "none",
+                 smoothing_strength: float = 0.6, upsample: str = "guided", threads: int | None = None):
+        if upsample not in UPSAMPLERS:
+            raise SettingsError(f"upsample must be one of {', '.join(UPSAMPLERS)}, not {upsample!r}")
+        if not 64 <= tnet_size <= 2048 or not 64 <= mnet_size <= 4096:
+            raise SettingsError("tnet_size must be in 64..2048 and mnet_size in 64..4096")
+        self.device = resolve_device(device)
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            self.model = create_model(model, weights).to(self.device)
+        except KeyError as exc:
+            raise SettingsError(str(exc.args[0])) from None
+        except WeightsError as exc:
+            raise InputError(str(exc)) from None
+        self.model_name = model
+        self.tnet_size, self.mnet_size = tnet_size, max(mnet_size, tnet_size)
+        self.upsample = upsample
+        self.smoother = TemporalSmoother(smoothing, smoothing_strength)
+        self.timings: dict[str, float] = {}
+
+    @property
+    def trained(self) -> bool:
+        """False when the model runs on random weights (no weights file shipped or given)."""
+        return bool(self.model.trained)
+
+    def reset(self) -> None:
+        """Forget temporal state (call at a cut or when switching sources)."""
+        self.smoother.reset()
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise InputError("Matter expects an RGB uint8 array of shape H×W×3, got "
+                             f"{getattr(rgb, 'dtype', type(rgb).__name__)} {getattr(rgb, 'shape', '')}")
+        H, W = rgb.shape[:2]
+        if H < 8 or W < 8:
+            raise InputError(f"frame of {W}×{H} is too small (at least 8×8)")
+        t0 = time.perf_counter()
+        mh, mw = working_size(H, W, self.mnet_size, 8, allow_upscale=False)
+        th, tw = working_size(H, W, self.tnet_size, 32, allow_upscale=True)
+        image_m = cv2.resize(rgb, (mw, mh), interpolation=cv2.INTER_AREA) if (mh, mw) != (H, W) else rgb
+        image_t = cv2.resize(image_m, (tw, th), interpolation=cv2.INTER_AREA if th < mh else cv2.INTER_LINEAR)
+        t1 = time.perf_counter()
+        alpha = self._infer(image_m, image_t)
+        t2 = time.perf_counter()
+        alpha = self.smoother(alpha, image_m)
+        t3 = time.perf_counter()
+        if (mh, mw) != (H, W):
+            alpha = guided_upsample(alpha, rgb) if self.upsample == "guided" else bilinear_upsample(alpha, (H, W))
+        t4 = time.perf_counter()
+        self.timings = {"resize": t1 - t0, "inference": t2 - t1, "smooth": t3 - t2, "upsample": t4 - t3}
+        return alpha
+
+    @torch.inference_mode()
+    def _infer(self, image_m: np.ndarray, image_t: np.ndarray) -> np.ndarray:
+        def tensor(a):
+            return torch.from_numpy(a).to(self.device).permute(2, 0, 1)[None].float().div_(255)
+
+        _, _, alpha = self.model(tensor(image_m), tensor(image_t))
+        return alpha[0, 0].float().cpu().numpy()

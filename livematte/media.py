@@ -1,0 +1,353 @@
+"""Video and image reading/writing with PyAV and OpenCV.
+
+Timestamps travel from input to output unchanged (the output stream uses the input's time base and each
+frame keeps its pts), so 30000/1001 stays 30000/1001 and variable frame rate stays variable. Audio
+packets are copied through untouched where the container allows the codec, re-encoded otherwise.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import cv2
+import numpy as np
+
+from .errors import InputError, OutputError
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+VIDEO_FORMATS = {  # extension -> (codec, pixel format without alpha, pixel format with alpha, options)
+    ".mp4": ("libx264", "yuv420p", None, {"crf": "18", "preset": "veryfast"}),
+    ".m4v": ("libx264", "yuv420p", None, {"crf": "18", "preset": "veryfast"}),
+    ".mov": ("prores_ks", "yuv444p10le", "yuva444p10le", {"profile": "4", "vendor": "apl0"}),
+    ".webm": ("libvpx-vp9", "yuv420p", "yuva420p", {"crf": "30", "b": "0", "deadline": "realtime", "cpu-used": "8",
+                                                    "row-mt": "1"}),
+}
+AUDIO_COPY_OK = {  # container extension -> audio codecs it can carry as they are
+    ".mp4": {"aac", "mp3", "alac", "ac3", "opus"}, ".m4v": {"aac", "mp3", "alac", "ac3"},
+    ".mov": {"aac", "mp3", "alac", "pcm_s16le", "pcm_s24le", "ac3"},
+    ".webm": {"opus", "vorbis"},
+}
+AUDIO_REENCODE = {".webm": "libopus", ".mp4": "aac", ".m4v": "aac", ".mov": "aac"}
+
+
+@dataclass
+class VideoInfo:
+    width: int            # after rotation
+    height: int
+    time_base: Fraction
+    rate: Fraction | None  # average frame rate; None if unknown
+    frames: int | None    # count from the container, may be missing or approximate
+    duration: float | None
+    rotation: int         # degrees the frames are turned by on reading, so that they come out upright
+    has_audio: bool
+    codec: str
+
+
+@dataclass
+class Frame:
+    index: int
+    rgb: np.ndarray       # H×W×3 uint8, upright
+    pts: int | None
+    time: float | None    # seconds
+
+
+def _open_input(path: Path):
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if path.is_dir():
+        raise InputError(f"input is a folder, not a video: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"input is empty (0 bytes): {path}")
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"cannot read {path} as a video: {exc}") from None
+
+
+class VideoReader:
+    """Iterate a video's frames as upright RGB arrays with their timestamps."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.container = _open_input(self.path)
+        if not self.container.streams.video:
+            self.container.close()
+            raise InputError(f"{self.path} has no video stream")
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "AUTO"
+        cc = self.stream.codec_context
+        if cc.width <= 0 or cc.height <= 0:
+            self.container.close()
+            raise InputError(f"{self.path}: video stream has no frame size (unsupported codec or corrupt header)")
+        self._frames = self.container.decode(self.stream)
+        self._first = self._next_decoded(first=True)
+        rotation = int(getattr(self._first, "rotation", 0) or 0) % 360
+        w, h = cc.width, cc.height
+        if rotation % 180:
+            w, h = h, w
+        duration = float(self.stream.duration * self.stream.time_base) if self.stream.duration else (
+            self.container.duration / av.time_base if self.container.duration else None)
+        rate = self.stream.average_rate or self.stream.guessed_rate
+        self.info = VideoInfo(w, h, self.stream.time_base or Fraction(1, 90000), Fraction(rate) if rate else None,
+                              self.stream.frames or None, duration, rotation,
+                              bool(self.container.streams.audio), cc.name)
+
+    def _next_decoded(self, first: bool = False):
+        try:
+            return next(self._frames, None)
+        except (av.FFmpegError, ValueError) as exc:
+            if first:
+                self.container.close()
+                raise InputError(f"cannot decode {self.path}: {exc}") from None
+            return None  # a corrupt or truncated tail: keep what decoded, as players do
+
+    def __iter__(self) -> Iterator[Frame]:
+        frame, index = self._first, 0
+        if frame is None:
+            self.container.close()
+            raise InputError(f"{self.path} holds no decodable video frames")
+        turns = self.info.rotation // 90
+        while frame is not None:
+            rgb = frame.to_ndarray(format="rgb24")
+            if turns:
+                rgb = np.ascontiguousarray(np.rot90(rgb, k=turns))
+            yield Frame(index, rgb, frame.pts, float(frame.time) if frame.time is not None else None)
+            index += 1
+            frame = self._next_decoded()
+
+    def close(self) -> None:
+        self.container.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Outputs
+
+
+def output_kind(path: Path) -> str:
+    """'video' (by extension), 'png-sequence' (folder or %d pattern)."""
+    s = str(path)
+    if "%" in path.name:
+        if path.suffix.lower() != ".png":
+            raise OutputError(f"image-sequence pattern must end in .png: {path}")
+        return "png-sequence"
+    if path.suffix.lower() in VIDEO_FORMATS:
+        return "video"
+    if path.suffix == "" or s.endswith(os.sep) or path.is_dir():
+        return "png-sequence"
+    raise OutputError(f"unsupported output extension {path.suffix!r}: use .mp4, .mov, .webm, "
+                      "a folder, or a %05d.png pattern")
+
+
+def supports_alpha(path: Path) -> bool:
+    kind = output_kind(path)
+    return kind == "png-sequence" or VIDEO_FORMATS[path.suffix.lower()][2] is not None
+
+
+class VideoWriter:
+    """Encode RGB or RGBA frames into a container chosen by extension, keeping the input's timing,
+    and interleave the input's audio (copied, or re-encoded where the container needs it)."""
+
+    def __init__(self, path: Path, width: int, height: int, time_base: Fraction, rate: Fraction | None,
+                 alpha: bool, audio_from: Path | None = None):
+        ext = path.suffix.lower()
+        codec, pix, pix_alpha, options = VIDEO_FORMATS[ext]
+        if alpha and pix_alpha is None:
+            raise OutputError(f"{ext} cannot carry an alpha channel: use .mov (ProRes 4444), .webm (VP9) "
+                              "or a PNG sequence")
+        self.path, self.alpha = path, alpha
+        pix = pix_alpha if alpha else pix
+        if pix == "yuv420p" and (width % 2 or height % 2):
+            pix = "yuv444p" if codec == "libx264" else pix
+            if codec == "libx264":
+                options = {**options, "profile": "high444"}
+        try:
+            self.container = av.open(str(path), mode="w")
+        except (av.FFmpegError, OSError) as exc:
+            raise OutputError(f"cannot create {path}: {exc}") from None
+        self.stream = self.container.add_stream(codec, rate=rate or Fraction(30, 1), options=dict(options))
+        self.stream.width, self.stream.height, self.stream.pix_fmt = width, height, pix
+        self.stream.time_base = time_base
+        self.stream.codec_context.time_base = time_base
+        if ext == ".webm" and alpha:
+            self.stream.options = {**self.stream.options, "auto-alt-ref": "0"}
+        self._time_base = time_base  # the muxer may change stream.time_base (Matroska: 1/1000) at the header
+        self._frame_format = "rgba" if alpha else "rgb24"
+        self._next_pts = 0
+        self._default_step = max(1, round(1 / ((rate or Fraction(30)) * time_base)))
+        self._audio = _AudioPassThrough(audio_from, self.container, ext) if audio_from else None
+        self.frames_written = 0
+
+    def write(self, image: np.ndarray, pts: int | None = None) -> None:
+        frame = av.VideoFrame.from_ndarray(image, format=self._frame_format)
+        if pts is None or pts < self._next_pts:  # missing or non-monotonic pts: continue the sequence
+            pts = self._next_pts
+        frame.pts = pts
+        frame.time_base = self._time_base
+        self._next_pts = pts + 1
+        try:
+            for packet in self.stream.encode(frame):
+                self.container.mux(packet)
+            if self._audio:
+                self._audio.mux_until(float(pts * self._time_base))
+        except av.FFmpegError as exc:
+            raise _write_error(self.path, exc) from None
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Flush the encoder and finalize the container (also after an interruption: the file plays)."""
+        try:
+            for packet in self.stream.encode(None):
+                self.container.mux(packet)
+            if self._audio:
+                self._audio.mux_until(None)
+        except av.FFmpegError as exc:
+            raise _write_error(self.path, exc) from None
+        finally:
+            if self._audio:
+                self._audio.close()
+            try:
+                self.container.close()
+            except av.FFmpegError as exc:
+                raise _write_error(self.path, exc) from None
+
+
+def _write_error(path: Path, exc: Exception) -> OutputError:
+    msg = str(exc)
+    if "No space" in msg or getattr(exc, "errno", None) == 28:
+        return OutputError(f"disk full while writing {path}")
+    return OutputError(f"cannot write {path}: {msg}")
+
+
+class _AudioPassThrough:
+    """Demux the input's first audio stream in step with the video and mux it into the output."""
+
+    def __init__(self, source: Path, out, ext: str):
+        self.input = av.open(str(source))
+        self.in_stream = self.input.streams.audio[0] if self.input.streams.audio else None
+        self.done = self.in_stream is None
+        if self.done:
+            return
+        allowed = AUDIO_COPY_OK.get(ext)
+        self.copy = allowed is None or self.in_stream.codec_context.name in allowed
+        if self.copy:
+            self.out_stream = out.add_stream_from_template(self.in_stream)
+        else:
+            self.out_stream = out.add_stream(AUDIO_REENCODE[ext], rate=48000 if ext == ".webm" else
+                                             self.in_stream.codec_context.sample_rate)
+            self.out_stream.layout = self.in_stream.codec_context.layout.name if ext != ".webm" else "stereo"
+            self.resampler = av.AudioResampler(format=self.out_stream.codec_context.format,
+                                               layout=self.out_stream.layout, rate=self.out_stream.rate)
+        self.out = out
+        self.packets = self.input.demux(self.in_stream)
+
+    def mux_until(self, t: float | None) -> None:
+        while not self.done:
+            if getattr(self, "_pending", None) is not None:
+                packet, self._pending = self._pending, None
+            else:
+                packet = next(self.packets, None)
+                if packet is None:
+                    self._flush()
+                    self.done = True
+                    return
+                if packet.dts is None and packet.size == 0:
+                    continue
+            if t is not None and packet.pts is not None and float(packet.pts * packet.time_base) > t:
+                self._pending = packet
+                return
+            self._mux(packet)
+
+    def _mux(self, packet) -> None:
+        if self.copy:
+            packet.stream = self.out_stream
+            self.out.mux(packet)
+            return
+        for frame in packet.decode():
+            for rframe in self.resampler.resample(frame):
+                rframe.pts = None
+                for p in self.out_stream.encode(rframe):
+                    self.out.mux(p)
+
+    def _flush(self) -> None:
+        if not self.copy:
+            for p in self.out_stream.encode(None):
+                self.out.mux(p)
+
+    def close(self) -> None:
+        self.input.close()
+
+
+class PngSequenceWriter:
+    """One PNG per frame: ``folder/00000.png`` or a ``name_%05d.png`` pattern."""
+
+    def __init__(self, path: Path, alpha: bool):
+        self.alpha = alpha
+        if "%" in path.name:
+            self.folder, self.pattern = path.parent, path.name
+        else:
+            self.folder, self.pattern = path, "%05d.png"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create folder {self.folder}: {exc.strerror}") from None
+        self.frames_written = 0
+
+    def write(self, image: np.ndarray, pts: int | None = None) -> None:
+        code = cv2.COLOR_RGBA2BGRA if image.ndim == 3 and image.shape[2] == 4 else cv2.COLOR_RGB2BGR
+        bgr = cv2.cvtColor(image, code) if image.ndim == 3 else image
+        path = self.folder / (self.pattern % self.frames_written)
+        write_image(path, bgr, already_bgr=True)
+        self.frames_written += 1
+
+    def close(self) -> None:
+        pass
+
+
+def open_writer(path: Path, width: int, height: int, time_base: Fraction, rate: Fraction | None, alpha: bool,
+                audio_from: Path | None):
+    if output_kind(path) == "png-sequence":
+        return PngSequenceWriter(path, alpha)
+    return VideoWriter(path, width, height, time_base, rate, alpha, audio_from)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Images
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Any 8/16-bit grey, RGB or RGBA image -> H×W×3 uint8 RGB (alpha dropped, 16-bit scaled down)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"image not found: {path}")
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    if img is None:
+        raise InputError(f"cannot read {path} as an image")
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def write_image(path: Path, image: np.ndarray, already_bgr: bool = False) -> None:
+    """Write RGB/RGBA/grey uint8 as an image; raise OutputError with the reason when it fails."""
+    if not already_bgr and image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(path.suffix or ".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise OutputError(f"cannot encode {path}")
+    try:
+        with open(path, "wb") as f:
+            f.write(buf.tobytes())
+    except OSError as exc:
+        if exc.errno == 28:
+            raise OutputError(f"disk full while writing {path}") from None
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None

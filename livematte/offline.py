@@ -1,0 +1,187 @@
+"""Offline processing: a video file or images in, composites / mattes / transparent media out.
+
+``convert_video`` runs decode → matte → composite → encode as a threaded pipeline with lossless queues.
+Outputs are written to a temporary name beside the target and moved into place at the end (also after
+Ctrl-C, so a partial file is playable), so an existing file is never half-overwritten.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Union
+
+import numpy as np
+
+from .composite import OUTPUT_TYPES, Background, parse_background, render_output
+from .engine import Matter
+from .errors import OutputError, SettingsError
+from .foreground import decontaminate
+from .media import VideoReader, open_writer, output_kind, read_image, supports_alpha, write_image
+from .pipeline import Pipeline
+
+DEFAULT_EXTENSION = {"composite": ".mp4", "alpha": ".mp4", "foreground": ".mp4", "rgba": ".mov"}
+
+
+def needs_alpha_channel(output_type: str, background: Background) -> bool:
+    return output_type == "rgba" or (output_type == "composite" and background.transparent)
+
+
+def needs_foreground(output_type: str, background: Background) -> bool:
+    """Decontaminated colours matter wherever the old background could show through soft alpha."""
+    return output_type in ("rgba", "foreground") or (output_type == "composite" and background.kind != "none")
+
+
+def default_output(input_path: Path, output_type: str, background: Background) -> Path:
+    suffix = ".mov" if needs_alpha_channel(output_type, background) else DEFAULT_EXTENSION[output_type]
+    label = "transparent" if background.transparent and output_type == "composite" else output_type
+    return input_path.with_name(f"{input_path.stem}_{label}{suffix}")
+
+
+def check_output(input_path: Path, output: Path, overwrite: bool) -> None:
+    """Refuse to write over the input, or over an existing output without ``overwrite``."""
+    if output.exists() and input_path.exists() and os.path.samefile(output, input_path) or \
+            output.resolve() == input_path.resolve():
+        raise OutputError(f"output {output} is the input file: choose another name")
+    kind = output_kind(output)
+    target = output.parent if kind == "png-sequence" and "%" in output.name else output
+    if kind == "png-sequence":
+        existing = target.is_dir() and any(target.glob("*.png")) if "%" not in output.name else \
+            any(target.glob(output.name.split("%")[0] + "*.png"))
+        if target.exists() and not target.is_dir():
+            raise OutputError(f"{target} exists and is not a folder")
+        if existing and not overwrite:
+            raise OutputError(f"{target} already holds PNG files (use --overwrite to replace them)")
+    elif output.exists() and not overwrite:
+        raise OutputError(f"{output} exists (use --overwrite to replace it)")
+    parent = output.parent if kind != "png-sequence" or "%" in output.name else output.parent
+    if not parent.exists():
+        raise OutputError(f"output folder does not exist: {parent}")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"output folder is not writable: {parent}")
+
+
+def parse_smoothing(spec: str) -> tuple[str, float]:
+    """'none', 'ema', 'motion', optionally ':STRENGTH' (0..0.95), e.g. 'motion:0.6'."""
+    mode, _, value = spec.partition(":")
+    strength = 0.6
+    if value:
+        try:
+            strength = float(value)
+        except ValueError:
+            raise SettingsError(f"smoothing strength must be a number, not {value!r}") from None
+    if mode not in ("none", "ema", "motion") or not 0.0 <= strength <= 0.95:
+        raise SettingsError(f"smoothing must be none, ema[:S] or motion[:S] with S in 0..0.95, not {spec!r}")
+    return mode, strength
+
+
+@dataclass
+class ConvertResult:
+    output: Path
+    frames_written: int
+    frames_expected: int | None
+    completed: bool
+    seconds: float
+
+
+MatterSource = Union[Matter, Callable[[], Matter], None]
+
+
+def _get_matter(matter: MatterSource, **defaults) -> Matter:
+    """A Matter, a factory (called only once the inputs are known to be good), or None for the default."""
+    if matter is None:
+        return Matter(**defaults)
+    return matter if isinstance(matter, Matter) else matter()
+
+
+def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | None = None, *,
+                  background: str | None = "green", output_type: str = "composite", matter: MatterSource = None,
+                  overwrite: bool = False, progress: bool = True, queue_size: int = 4,
+                  on_frame: Callable[[int], None] | None = None) -> ConvertResult:
+    """Matte every frame of a video and encode the result, keeping audio and exact timing."""
+    if output_type not in OUTPUT_TYPES:
+        raise SettingsError(f"output type must be one of {', '.join(OUTPUT_TYPES)}, not {output_type!r}")
+    input_path = Path(input_path)
+    bg = parse_background(background)
+    out = Path(output) if output is not None else default_output(input_path, output_type, bg)
+    alpha_channel = needs_alpha_channel(output_type, bg)
+    output_kind(out)  # validates the extension before any work
+    if alpha_channel and not supports_alpha(out):
+        raise OutputError(f"{out.suffix} cannot carry transparency: use .mov, .webm or a PNG sequence")
+    check_output(input_path, out, overwrite)
+    reader = VideoReader(input_path)
+    info = reader.info
+    try:
+        matter = _get_matter(matter, smoothing="motion")
+    except BaseException:
+        reader.close()
+        raise
+    matter.reset()
+    use_fg = needs_foreground(output_type, bg)
+    is_sequence = output_kind(out) == "png-sequence"
+    temp = out if is_sequence else out.with_name(f".{out.stem}.partial{out.suffix}")
+    writer = None
+    bar = None
+    started = time.perf_counter()
+    completed = False
+    try:
+        writer = open_writer(temp, info.width, info.height, info.time_base, info.rate, alpha_channel,
+                             input_path if info.has_audio else None)
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=info.frames, unit="frame", desc=out.name, dynamic_ncols=True, smoothing=0.1)
+
+        def matte(frame):
+            return frame, matter(frame.rgb)
+
+        def render(item):
+            frame, alpha = item
+            fg = decontaminate(frame.rgb, alpha) if use_fg else None
+            return render_output(frame.rgb, alpha, fg, bg, output_type), frame.pts
+
+        def encode(item):
+            image, pts = item
+            writer.write(image, pts)
+            if bar is not None:
+                bar.update(1)
+            if on_frame is not None:
+                on_frame(writer.frames_written)
+
+        completed = Pipeline(reader, [matte, render], encode, maxsize=queue_size, name="video").run()
+    finally:
+        if bar is not None:
+            bar.close()
+        try:
+            if writer is not None:
+                writer.close()
+        finally:
+            reader.close()
+            bg.close()
+            if writer is not None and temp != out:
+                if writer.frames_written > 0:
+                    os.replace(temp, out)
+                else:
+                    temp.unlink(missing_ok=True)
+    return ConvertResult(out, writer.frames_written, info.frames, completed, time.perf_counter() - started)
+
+
+def convert_image(input_path: str | os.PathLike, output: str | os.PathLike, *, background: str | None = None,
+                  output_type: str = "rgba", matter: MatterSource = None, overwrite: bool = False) -> Path:
+    input_path, out = Path(input_path), Path(output)
+    if out.exists() and not overwrite:
+        raise OutputError(f"{out} exists (use --overwrite to replace it)")
+    if out.exists() and os.path.samefile(out, input_path):
+        raise OutputError(f"output {out} is the input file")
+    bg = parse_background(background)
+    rgb = read_image(input_path)
+    matter = _get_matter(matter)
+    matter.reset()
+    alpha = matter(rgb)
+    fg = decontaminate(rgb, alpha) if needs_foreground(output_type, bg) else None
+    image = render_output(rgb, alpha, fg, bg, output_type)
+    if out.suffix.lower() in (".jpg", ".jpeg") and image.ndim == 3 and image.shape[2] == 4:
+        raise OutputError(f"{out.suffix} cannot carry transparency: use .png")
+    write_image(out, np.ascontiguousarray(image))
+    return out

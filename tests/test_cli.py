@@ -1,0 +1,80 @@
+"""The CLI: exit codes, clear errors, refusal to overwrite, the untrained-weights warning."""
+import subprocess
+import sys
+
+import pytest
+
+from livematte.cli import main
+
+TINY = ["--model", "shm-tiny", "--weights", "none", "--tnet-size", "64", "--mnet-size", "64", "--no-progress"]
+
+
+def test_video_end_to_end(clip, tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    assert main(["video", str(clip), "-o", str(out), *TINY]) == 0
+    assert out.is_file()
+    captured = capsys.readouterr()
+    assert "wrote" in captured.out and "12 frames" in captured.out
+    assert "random weights" in captured.err  # says clearly that the model is untrained
+
+
+def test_default_output_name_never_overwrites_input(clip, capsys):
+    assert main(["video", str(clip), *TINY]) == 0
+    out = clip.with_name("clip_composite.mp4")
+    assert out.is_file() and clip.is_file()
+    before = out.read_bytes()
+    assert main(["video", str(clip), *TINY]) == 2  # refuses to replace without --overwrite
+    assert "exists" in capsys.readouterr().err and out.read_bytes() == before
+    assert main(["video", str(clip), "--overwrite", *TINY]) == 0
+
+
+def test_output_equal_to_input_is_refused(clip, capsys):
+    size = clip.stat().st_size
+    assert main(["video", str(clip), "-o", str(clip), "--overwrite", *TINY]) == 2
+    assert "is the input" in capsys.readouterr().err and clip.stat().st_size == size
+
+
+@pytest.mark.parametrize("content", [None, b"", b"garbage" * 1000])
+def test_bad_input_video_exits_nonzero_without_traceback(tmp_path, capsys, content):
+    path = tmp_path / "in.mp4"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["video", str(path), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("livematte: error:") and "Traceback" not in err
+
+
+def test_bad_options_exit_nonzero(clip, tmp_path, capsys):
+    assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), "--background", "blur:0", *TINY]) == 2
+    assert main(["video", str(clip), "-o", str(tmp_path / "o.avi"), *TINY]) == 2
+    assert main(["video", str(clip), "-o", str(tmp_path / "no" / "dir" / "o.mp4"), *TINY]) == 2
+    assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), "--smoothing", "wobble", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert err.count("livematte: error:") == 4
+
+
+def test_corrupt_weights_file_is_a_clear_error(clip, tmp_path, capsys):
+    bad = tmp_path / "w.pt"
+    bad.write_bytes(b"not weights")
+    args = ["video", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", "shm-tiny", "--weights", str(bad)]
+    assert main(args) == 2
+    assert "w.pt" in capsys.readouterr().err
+
+
+def test_image_rgba_and_composite(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    src = tmp_path / "p.jpg"
+    cv2.imwrite(str(src), np.random.default_rng(0).integers(0, 256, (40, 30, 3), dtype=np.uint8))
+    assert main(["image", str(src), *TINY[:-1]]) == 0
+    rgba = cv2.imread(str(tmp_path / "p_rgba.png"), cv2.IMREAD_UNCHANGED)
+    assert rgba.shape == (40, 30, 4)
+    assert main(["image", str(src), "--background", "blue", *TINY[:-1]]) == 0
+    assert cv2.imread(str(tmp_path / "p_composite.png")).shape == (40, 30, 3)
+    assert main(["image", str(src), *TINY[:-1]]) == 2  # exists
+
+
+def test_python_dash_m_entry_point():
+    r = subprocess.run([sys.executable, "-m", "livematte", "--help"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "video" in r.stdout

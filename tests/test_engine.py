@@ -1,0 +1,61 @@
+"""The Matter API: shapes, dtype, range, state, errors."""
+import numpy as np
+import pytest
+
+from livematte import InputError, Matter, SettingsError
+from livematte.engine import working_size
+
+
+@pytest.mark.parametrize("shape", [(48, 64, 3), (31, 17, 3), (120, 90, 3), (16, 16, 3)])
+def test_matter_returns_float_alpha_at_input_resolution(tiny_matter, shape):
+    rgb = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    alpha = tiny_matter(rgb)
+    assert alpha.shape == shape[:2] and alpha.dtype == np.float32
+    assert 0.0 <= alpha.min() and alpha.max() <= 1.0
+
+
+def test_matter_is_deterministic_without_smoothing(tiny_matter):
+    rgb = np.random.default_rng(1).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    assert np.array_equal(tiny_matter(rgb), tiny_matter(rgb))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((10, 10), np.uint8), np.zeros((10, 10, 4), np.uint8),
+                                 np.zeros((10, 10, 3), np.float32), np.zeros((4, 4, 3), np.uint8), [[1, 2, 3]]])
+def test_matter_rejects_bad_frames(tiny_matter, bad):
+    with pytest.raises(InputError):
+        tiny_matter(bad)
+
+
+def test_reset_clears_temporal_state(tiny_matter_factory):
+    m = tiny_matter_factory(smoothing="ema", smoothing_strength=0.9)
+    a = np.full((48, 64, 3), 40, np.uint8)
+    b = np.full((48, 64, 3), 41, np.uint8)  # nearly the same picture: not a cut
+    fresh = m(b)
+    m.reset()
+    m(a)
+    smoothed = m(b)
+    m.reset()
+    assert np.array_equal(m(b), fresh)
+    assert not np.array_equal(smoothed, fresh)
+
+
+def test_bad_settings_are_typed_errors():
+    with pytest.raises(SettingsError):
+        Matter(model="shm-tiny", weights=None, upsample="cubic")
+    with pytest.raises(SettingsError):
+        Matter(model="no-such-model", weights=None)
+    with pytest.raises(SettingsError):
+        Matter(model="shm-tiny", weights=None, device="tpu")
+    with pytest.raises(ValueError):
+        Matter(model="shm-tiny", weights=None, smoothing="wobble")
+
+
+def test_working_size_keeps_aspect_and_multiples():
+    assert working_size(720, 1280, 256, 32, True) == (128, 256)  # 144 rounds to a multiple of 32
+    assert working_size(480, 640, 512, 8, False) == (384, 512)
+    assert working_size(100, 60, 512, 8, False) == (96, 64)  # scale 1; sides rounded to multiples of 8
+
+
+def test_timings_cover_the_stages(tiny_matter):
+    tiny_matter(np.zeros((96, 128, 3), np.uint8))
+    assert set(tiny_matter.timings) == {"resize", "inference", "smooth", "upsample"}

@@ -1,0 +1,108 @@
+"""SHM networks: fusion identities, shapes, registry and weights loading."""
+import pytest
+import torch
+
+from livematte.models import SHM, SHMConfig, WeightsError, create_model, fuse_alpha, list_models, save_weights
+
+
+def _probs(n=2, h=8, w=8):
+    return torch.softmax(torch.randn(n, 3, h, w), dim=1)
+
+
+def test_fusion_is_fs_plus_us_times_raw_alpha():
+    probs, raw = _probs(), torch.rand(2, 1, 8, 8)
+    expected = probs[:, 2:3] + probs[:, 1:2] * raw
+    assert torch.allclose(fuse_alpha(probs, raw), expected)
+
+
+def test_fusion_all_unknown_gives_raw_alpha():
+    probs = torch.zeros(1, 3, 4, 4)
+    probs[:, 1] = 1.0
+    raw = torch.rand(1, 1, 4, 4)
+    assert torch.allclose(fuse_alpha(probs, raw), raw)
+
+
+def test_fusion_no_unknown_gives_foreground_probability():
+    probs = torch.zeros(1, 3, 4, 4)
+    probs[:, 2, :2] = 1.0
+    probs[:, 0, 2:] = 1.0
+    out = fuse_alpha(probs, torch.rand(1, 1, 4, 4))
+    assert torch.equal(out, probs[:, 2:3])
+
+
+def test_fusion_stays_in_unit_interval():
+    out = fuse_alpha(_probs(4, 16, 16), torch.rand(4, 1, 16, 16))
+    assert out.min() >= 0 and out.max() <= 1 + 1e-6
+
+
+@pytest.mark.parametrize("size,small", [((64, 96), (32, 64)), ((40, 56), None)])
+def test_shm_output_shapes(size, small):
+    model = SHM(SHMConfig(0.25, 0.5)).eval()
+    image = torch.rand(1, 3, *size)
+    image_small = torch.rand(1, 3, *small) if small else torch.rand(1, 3, 32, 64)
+    logits, raw, alpha = model(image, image_small)
+    assert logits.shape == (1, 3, *size) and raw.shape == alpha.shape == (1, 1, *size)
+    assert 0 <= alpha.min() and alpha.max() <= 1
+
+
+def test_registry_lists_presets_and_rejects_unknown():
+    assert {"shm", "shm-tiny"} <= set(list_models())
+    with pytest.raises(KeyError, match="unknown model"):
+        create_model("nope", weights=None)
+
+
+def test_random_init_is_marked_untrained():
+    assert create_model("shm-tiny", weights=None).trained is False
+
+
+def test_weights_round_trip(tmp_path):
+    model = create_model("shm-tiny", weights=None)
+    path = tmp_path / "w.pt"
+    save_weights(model, path, "shm-tiny", meta={"note": "test"}, half=False)
+    loaded = create_model("shm-tiny", weights=path)
+    assert loaded.trained and loaded.meta == {"note": "test"}
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(model.eval()(x)[2], loaded(x)[2], atol=1e-6)
+
+
+def test_missing_weights_error_names_path(tmp_path):
+    with pytest.raises(WeightsError, match="not found.*missing.pt"):
+        create_model("shm-tiny", weights=tmp_path / "missing.pt")
+
+
+def test_corrupt_weights_error_names_path(tmp_path):
+    bad = tmp_path / "corrupt.pt"
+    bad.write_bytes(b"\x80\x04this is not a checkpoint")
+    with pytest.raises(WeightsError, match="corrupt.pt"):
+        create_model("shm-tiny", weights=bad)
+
+
+def test_truncated_weights_file_is_rejected(tmp_path):
+    good = tmp_path / "w.pt"
+    save_weights(create_model("shm-tiny", weights=None), good, "shm-tiny")
+    bad = tmp_path / "truncated.pt"
+    bad.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(WeightsError, match="truncated.pt"):
+        create_model("shm-tiny", weights=bad)
+
+
+def test_weights_of_another_size_are_rejected(tmp_path):
+    path = tmp_path / "w.pt"
+    save_weights(create_model("shm-tiny", weights=None), path, "shm-tiny")
+    with pytest.raises(WeightsError, match="another size"):
+        create_model("shm", weights=path)
+
+
+def test_pickled_code_is_not_executed(tmp_path):
+    """weights_only=True: a file carrying arbitrary objects is refused, not unpickled."""
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"format": "livematte-weights-1", "state_dict": Evil()}))
+    with pytest.raises(WeightsError):
+        create_model("shm-tiny", weights=path)

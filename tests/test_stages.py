@@ -1,0 +1,144 @@
+"""Per-frame stages as pure functions: upsampling, smoothing, foreground, compositing, backgrounds."""
+import numpy as np
+import pytest
+
+from livematte.composite import (BlurBackground, ColourBackground, ImageBackground, TransparentBackground,
+                                 composite, cover_resize, parse_background, parse_colour, render_output, to_rgba)
+from livematte.errors import SettingsError
+from livematte.foreground import decontaminate, estimate_foreground
+from livematte.smoothing import TemporalSmoother, ema_step, motion_aware_step
+from livematte.upsample import bilinear_upsample, guided_upsample
+
+
+def _step_image(h=64, w=64, edge=29):
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:, edge:] = 255
+    return img
+
+
+def test_guided_upsample_follows_full_resolution_edge():
+    guide = _step_image(edge=29)  # the edge lies between low-res pixels
+    low = (guide[::4, ::4, 0] > 127).astype(np.float32)
+    guided = guided_upsample(low, guide)
+    plain = bilinear_upsample(low, guide.shape[:2])
+    truth = (guide[..., 0] > 127).astype(np.float32)
+    assert guided.shape == truth.shape and guided.dtype == np.float32
+    assert np.abs(guided - truth).mean() < 0.7 * np.abs(plain - truth).mean()
+    assert 0 <= guided.min() and guided.max() <= 1
+
+
+def test_guided_upsample_same_size_is_close_to_input():
+    guide = _step_image()
+    alpha = (guide[..., 0] > 127).astype(np.float32)
+    assert np.abs(guided_upsample(alpha, guide) - alpha).mean() < 0.02
+
+
+def test_ema_step_weights():
+    prev, cur = np.zeros((4, 4), np.float32), np.ones((4, 4), np.float32)
+    assert np.allclose(ema_step(prev, cur, 0.0), 1.0)
+    assert np.allclose(ema_step(prev, cur, 0.75), 0.25)
+
+
+def test_motion_aware_smooths_still_pixels_and_follows_moving_ones():
+    prev_alpha = np.zeros((32, 32), np.float32)
+    cur_alpha = np.full((32, 32), 0.1, np.float32)  # flicker at the noise level everywhere
+    cur_alpha[:, 16:] = 1.0                          # ... and a real change on the right
+    prev_gray = np.zeros((32, 32), np.float32)
+    gray = prev_gray.copy()
+    gray[:, 16:] = 0.8                                # the picture moved on the right only
+    out = motion_aware_step(prev_alpha, cur_alpha, prev_gray, gray, strength=0.8)
+    assert np.allclose(out[:, :8], 0.1 * 0.2, atol=1e-3)   # still: 80 % of the past kept
+    assert np.allclose(out[:, 24:], 1.0)                    # moving: the new alpha, unsmeared
+
+
+def test_smoother_resets_on_cut():
+    s = TemporalSmoother("ema", 0.9)
+    dark, bright = np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 255, np.uint8)
+    s(np.zeros((8, 8), np.float32), dark)
+    out = s(np.ones((8, 8), np.float32), bright)
+    assert np.allclose(out, 1.0)
+
+
+def test_estimate_foreground_removes_background_colour():
+    rng = np.random.default_rng(0)
+    h, w = 48, 96
+    fg = np.zeros((h, w, 3), np.float32)
+    fg[:] = (200, 40, 40)
+    bg = np.zeros((h, w, 3), np.float32)
+    bg[:] = (20, 200, 20)
+    alpha = np.tile(np.clip((np.arange(w, dtype=np.float32) - 43) / 10, 0, 1), (h, 1))  # a 10 px soft edge
+    image = (fg * alpha[..., None] + bg * (1 - alpha[..., None]) + rng.normal(0, 1, (h, w, 3))).clip(0, 255)
+    image = image.astype(np.uint8)
+    est = estimate_foreground(image, alpha).astype(np.float32)
+    soft = (alpha > 0.2) & (alpha < 0.8)
+    err_est = np.abs(est[soft] - fg[soft]).mean()
+    err_naive = np.abs(image[soft].astype(np.float32) - fg[soft]).mean()
+    assert err_est < 0.25 * err_naive
+
+
+def test_decontaminate_keeps_shape_and_leaves_solid_regions():
+    img = np.random.default_rng(2).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    alpha = np.ones((200, 300), np.float32)
+    out = decontaminate(img, alpha, work_size=64)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert np.array_equal(out, img)
+
+
+def test_composite_blends_exactly():
+    fg = np.full((4, 4, 3), 200, np.uint8)
+    bg = np.full((4, 4, 3), 100, np.uint8)
+    alpha = np.array([[0, 0.25, 0.5, 1.0]] * 4, np.float32)
+    out = composite(fg, alpha, bg)
+    assert out.dtype == np.uint8
+    assert np.array_equal(out[0, :, 0], [100, 125, 150, 200])
+
+
+def test_to_rgba_stacks_alpha():
+    rgba = to_rgba(np.zeros((2, 2, 3), np.uint8), np.array([[0, 1], [0.5, 0.2]], np.float32))
+    assert rgba.shape == (2, 2, 4) and list(rgba[..., 3].ravel()) == [0, 255, 128, 51]
+
+
+@pytest.mark.parametrize("spec,rgb", [("green", (0, 177, 64)), ("#ff0000", (255, 0, 0)), ("#0f0", (0, 255, 0)),
+                                      ("10,20,30", (10, 20, 30))])
+def test_parse_colour(spec, rgb):
+    assert parse_colour(spec) == rgb
+
+
+def test_parse_background_kinds(tmp_path):
+    import cv2
+
+    img = tmp_path / "bg.png"
+    cv2.imwrite(str(img), np.zeros((10, 20, 3), np.uint8))
+    assert isinstance(parse_background("blue"), ColourBackground)
+    assert isinstance(parse_background("blur:5"), BlurBackground)
+    assert isinstance(parse_background("transparent"), TransparentBackground)
+    assert isinstance(parse_background(str(img)), ImageBackground)
+    assert parse_background("none").kind == "none"
+    for bad in ("blur:0", "blur:x", "not-a-colour-or-file", "#12345"):
+        with pytest.raises(SettingsError):
+            parse_background(bad)
+
+
+def test_cover_resize_fills_without_distortion():
+    src = np.zeros((100, 200, 3), np.uint8)
+    src[:, 50:150] = 255
+    out = cover_resize(src, (50, 50))
+    assert out.shape == (50, 50, 3) and out.mean() > 250  # the centre crop is the white band
+
+
+def test_blur_background_removes_detail():
+    frame = np.zeros((64, 64, 3), np.uint8)
+    frame[::2] = 255
+    out = BlurBackground(10).render(frame)
+    assert out.shape == frame.shape and out.std() < 0.1 * frame.std()
+
+
+def test_render_output_types():
+    frame = np.full((8, 8, 3), 100, np.uint8)
+    alpha = np.full((8, 8), 0.5, np.float32)
+    bg = ColourBackground((0, 0, 0))
+    assert render_output(frame, alpha, None, bg, "alpha").shape == (8, 8)
+    assert render_output(frame, alpha, None, bg, "rgba").shape == (8, 8, 4)
+    assert render_output(frame, alpha, None, TransparentBackground(), "composite").shape == (8, 8, 4)
+    assert render_output(frame, alpha, None, bg, "composite")[0, 0, 0] == 50
+    assert render_output(frame, alpha, None, bg, "foreground")[0, 0, 0] == 50
