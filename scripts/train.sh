@@ -3,7 +3,7 @@
 # script can be stopped at any time and run again to continue. Needs ../shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T="python -m livematte.training.train --runs runs"
+T="python -m livematte.training.train --runs runs --threads ${TRAIN_THREADS:-2}"  # TRAIN_THREADS=1 leaves a core free
 $T --stage tnet --steps 3000  --size 192 --batch 16 --lr 2e-3          # low-resolution warm-up: more samples per CPU minute
 $T --stage tnet --steps 12000 --size 256 --batch 16 --lr 1e-3          # T-Net pre-train at the working size
 $T --stage mnet --steps 3000  --size 256 --batch 16 --lr 2e-3          # M-Net pre-train on ground-truth trimaps

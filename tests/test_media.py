@@ -131,3 +131,30 @@ def test_truncated_video_gives_error_or_partial_frames(tmp_path):
     except InputError:
         return
     assert 0 < n <= 20
+
+
+def test_interrupt_finalizes_a_playable_partial_file(tiny_matter, tmp_path):
+    src = make_clip(tmp_path / "long.mp4", frames=40, audio=True)
+    out = tmp_path / "out.mp4"
+
+    def interrupt_after_10(n):
+        if n == 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        convert_video(src, out, matter=tiny_matter, progress=False, on_frame=interrupt_after_10)
+    frames, pts, _, _, audio = read_all(out)  # the partial file is in place and decodes
+    assert 10 <= len(frames) < 40 and audio > 0
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.shared
+def test_real_clip_keeps_frame_count_rate_and_audio(shared, tiny_matter, tmp_path):
+    src = shared / "data" / "video" / "talking_head_man_map_25fps_audio.mp4"
+    out = tmp_path / "out.mp4"
+    _convert(tiny_matter, src, out, background="blur")
+    src_frames, src_pts, src_tb, src_rate, src_audio = read_all(src)
+    frames, pts, tb, rate, audio = read_all(out)
+    assert len(frames) == len(src_frames) == 125 and rate == src_rate == 25
+    assert [p * tb for p in pts] == [p * src_tb for p in src_pts]
+    assert audio == src_audio > 0

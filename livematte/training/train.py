@@ -154,6 +154,7 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                      "py_rng": random.getstate(), "stage": stage, "size": size}, ckpt_path)
         print(f"interrupted at step {step}; checkpoint saved")
+        raise SystemExit(130)  # so that scripts/train.sh stops instead of starting the next stage
     if export is not None:
         save_weights(model.cpu().eval(), export, model_name,
                      meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh"})
@@ -170,7 +171,7 @@ def main(argv=None):
     ap.add_argument("--runs", type=Path, default=Path("runs"))
     ap.add_argument("--shared", type=Path, default=default_shared())
     ap.add_argument("--model", default="shm")
-    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     ap.add_argument("--export", type=Path, default=None, help="write a weights file when done")
     a = ap.parse_args(argv)
     train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads, export=a.export)
