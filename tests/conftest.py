@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One torch thread: with two spinning OpenMP threads, a busy 2-core machine (a training run, another test
+# process) slows inference by up to 100×; the tests check behaviour, not speed.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from clips import make_clip  # noqa: E402
