@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from . import metrics
+from .composite import cover_resize
 from .foreground import estimate_foreground
 from .media import VideoReader
 
@@ -57,8 +58,6 @@ def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[
         fg = estimate_foreground(rgb_s, alpha_s).astype(np.float32)
         bg = bgs[rng.randrange(len(bgs))]
         h, w = alpha_s.shape
-        from .composite import cover_resize
-
         bg = cover_resize(bg, (w, h)).astype(np.float32)
         a = alpha_s[..., None]
         comp = (fg * a + bg * (1 - a) + 0.5).clip(0, 255).astype(np.uint8)

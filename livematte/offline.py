@@ -41,8 +41,8 @@ def default_output(input_path: Path, output_type: str, background: Background) -
 
 def check_output(input_path: Path, output: Path, overwrite: bool) -> None:
     """Refuse to write over the input, or over an existing output without ``overwrite``."""
-    if output.exists() and input_path.exists() and os.path.samefile(output, input_path) or \
-            output.resolve() == input_path.resolve():
+    same_file = output.exists() and input_path.exists() and os.path.samefile(output, input_path)
+    if same_file or output.resolve() == input_path.resolve():
         raise OutputError(f"output {output} is the input file: choose another name")
     kind = output_kind(output)
     target = output.parent if kind == "png-sequence" and "%" in output.name else output
@@ -55,7 +55,7 @@ def check_output(input_path: Path, output: Path, overwrite: bool) -> None:
             raise OutputError(f"{target} already holds PNG files (use --overwrite to replace them)")
     elif output.exists() and not overwrite:
         raise OutputError(f"{output} exists (use --overwrite to replace it)")
-    parent = output.parent if kind != "png-sequence" or "%" in output.name else output.parent
+    parent = output.parent
     if not parent.exists():
         raise OutputError(f"output folder does not exist: {parent}")
     if not os.access(parent, os.W_OK):
