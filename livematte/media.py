@@ -7,6 +7,7 @@ packets are copied through untouched where the container allows the codec, re-en
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +19,6 @@ import numpy as np
 
 from .errors import InputError, OutputError
 
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_FORMATS = {  # extension -> (codec, pixel format without alpha, pixel format with alpha, options)
     ".mp4": ("libx264", "yuv420p", None, {"crf": "18", "preset": "veryfast"}),
     ".m4v": ("libx264", "yuv420p", None, {"crf": "18", "preset": "veryfast"}),
@@ -41,18 +41,15 @@ class VideoInfo:
     time_base: Fraction
     rate: Fraction | None  # average frame rate; None if unknown
     frames: int | None    # count from the container, may be missing or approximate
-    duration: float | None
     rotation: int         # degrees the frames are turned by on reading, so that they come out upright
     has_audio: bool
-    codec: str
 
 
 @dataclass
 class Frame:
     index: int
     rgb: np.ndarray       # H×W×3 uint8, upright
-    pts: int | None
-    time: float | None    # seconds
+    pts: int | None       # in VideoInfo.time_base
 
 
 def _open_input(path: Path):
@@ -89,12 +86,9 @@ class VideoReader:
         w, h = cc.width, cc.height
         if rotation % 180:
             w, h = h, w
-        duration = float(self.stream.duration * self.stream.time_base) if self.stream.duration else (
-            self.container.duration / av.time_base if self.container.duration else None)
         rate = self.stream.average_rate or self.stream.guessed_rate
         self.info = VideoInfo(w, h, self.stream.time_base or Fraction(1, 90000), Fraction(rate) if rate else None,
-                              self.stream.frames or None, duration, rotation,
-                              bool(self.container.streams.audio), cc.name)
+                              self.stream.frames or None, rotation, bool(self.container.streams.audio))
 
     def _next_decoded(self, first: bool = False):
         try:
@@ -115,7 +109,7 @@ class VideoReader:
             rgb = frame.to_ndarray(format="rgb24")
             if turns:
                 rgb = np.ascontiguousarray(np.rot90(rgb, k=turns))
-            yield Frame(index, rgb, frame.pts, float(frame.time) if frame.time is not None else None)
+            yield Frame(index, rgb, frame.pts)
             index += 1
             frame = self._next_decoded()
 
@@ -142,6 +136,21 @@ def output_kind(path: Path) -> str:
                       "a folder, or a %05d.png pattern")
 
 
+def png_sequence_target(path: Path) -> tuple[Path, str]:
+    """(folder, printf pattern) of a PNG-sequence output: a folder gets ``%05d.png`` files."""
+    return (path.parent, path.name) if "%" in path.name else (path, "%05d.png")
+
+
+def png_sequence_files(path: Path) -> list[Path]:
+    """The files already in place that a PNG-sequence output at ``path`` would write (names matching its pattern)."""
+    folder, pattern = png_sequence_target(path)
+    if not folder.is_dir():
+        return []
+    regex = re.compile(re.sub(r"%0?(\d*)d", lambda m: rf"\d{{{m.group(1) or 1},}}",
+                              re.escape(pattern).replace(r"\%", "%")) + "$")
+    return sorted(p for p in folder.iterdir() if regex.match(p.name))
+
+
 def supports_alpha(path: Path) -> bool:
     kind = output_kind(path)
     return kind == "png-sequence" or VIDEO_FORMATS[path.suffix.lower()][2] is not None
@@ -158,12 +167,10 @@ class VideoWriter:
         if alpha and pix_alpha is None:
             raise OutputError(f"{ext} cannot carry an alpha channel: use .mov (ProRes 4444), .webm (VP9) "
                               "or a PNG sequence")
-        self.path, self.alpha = path, alpha
+        self.path = path
         pix = pix_alpha if alpha else pix
-        if pix == "yuv420p" and (width % 2 or height % 2):
-            pix = "yuv444p" if codec == "libx264" else pix
-            if codec == "libx264":
-                options = {**options, "profile": "high444"}
+        if codec == "libx264" and (width % 2 or height % 2):  # 4:2:0 needs even sizes; 4:4:4 does not
+            pix, options = "yuv444p", {**options, "profile": "high444"}
         try:
             self.container = av.open(str(path), mode="w")
         except (av.FFmpegError, OSError) as exc:
@@ -176,18 +183,20 @@ class VideoWriter:
             self.stream.options = {**self.stream.options, "auto-alt-ref": "0"}
         self._time_base = time_base  # the muxer may change stream.time_base (Matroska: 1/1000) at the header
         self._frame_format = "rgba" if alpha else "rgb24"
-        self._next_pts = 0
-        self._default_step = max(1, round(1 / ((rate or Fraction(30)) * time_base)))
+        self._last_pts: int | None = None
+        self._frame_step = max(1, round(1 / ((rate or Fraction(30)) * time_base)))  # one frame, in ticks
         self._audio = _AudioPassThrough(audio_from, self.container, ext) if audio_from else None
         self.frames_written = 0
 
     def write(self, image: np.ndarray, pts: int | None = None) -> None:
         frame = av.VideoFrame.from_ndarray(image, format=self._frame_format)
-        if pts is None or pts < self._next_pts:  # missing or non-monotonic pts: continue the sequence
-            pts = self._next_pts
-        frame.pts = pts
+        last = self._last_pts
+        if pts is None:  # no timestamp: one frame after the last
+            pts = 0 if last is None else last + self._frame_step
+        elif last is not None and pts <= last:  # out of order or repeated: keep the stream strictly increasing
+            pts = last + 1
+        frame.pts = self._last_pts = pts
         frame.time_base = self._time_base
-        self._next_pts = pts + 1
         try:
             for packet in self.stream.encode(frame):
                 self.container.mux(packet)
@@ -229,10 +238,10 @@ class _AudioPassThrough:
         self.input = av.open(str(source))
         self.in_stream = self.input.streams.audio[0] if self.input.streams.audio else None
         self.done = self.in_stream is None
+        self._pending = None  # a packet read ahead, past the video time muxed so far
         if self.done:
             return
-        allowed = AUDIO_COPY_OK.get(ext)
-        self.copy = allowed is None or self.in_stream.codec_context.name in allowed
+        self.copy = self.in_stream.codec_context.name in AUDIO_COPY_OK[ext]
         if self.copy:
             self.out_stream = out.add_stream_from_template(self.in_stream)
         else:
@@ -246,7 +255,7 @@ class _AudioPassThrough:
 
     def mux_until(self, t: float | None) -> None:
         while not self.done:
-            if getattr(self, "_pending", None) is not None:
+            if self._pending is not None:
                 packet, self._pending = self._pending, None
             else:
                 packet = next(self.packets, None)
@@ -284,12 +293,8 @@ class _AudioPassThrough:
 class PngSequenceWriter:
     """One PNG per frame: ``folder/00000.png`` or a ``name_%05d.png`` pattern."""
 
-    def __init__(self, path: Path, alpha: bool):
-        self.alpha = alpha
-        if "%" in path.name:
-            self.folder, self.pattern = path.parent, path.name
-        else:
-            self.folder, self.pattern = path, "%05d.png"
+    def __init__(self, path: Path):
+        self.folder, self.pattern = png_sequence_target(path)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -297,10 +302,7 @@ class PngSequenceWriter:
         self.frames_written = 0
 
     def write(self, image: np.ndarray, pts: int | None = None) -> None:
-        code = cv2.COLOR_RGBA2BGRA if image.ndim == 3 and image.shape[2] == 4 else cv2.COLOR_RGB2BGR
-        bgr = cv2.cvtColor(image, code) if image.ndim == 3 else image
-        path = self.folder / (self.pattern % self.frames_written)
-        write_image(path, bgr, already_bgr=True)
+        write_image(self.folder / (self.pattern % self.frames_written), image)
         self.frames_written += 1
 
     def close(self) -> None:
@@ -310,7 +312,7 @@ class PngSequenceWriter:
 def open_writer(path: Path, width: int, height: int, time_base: Fraction, rate: Fraction | None, alpha: bool,
                 audio_from: Path | None):
     if output_kind(path) == "png-sequence":
-        return PngSequenceWriter(path, alpha)
+        return PngSequenceWriter(path)
     return VideoWriter(path, width, height, time_base, rate, alpha, audio_from)
 
 
@@ -337,9 +339,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def write_image(path: Path, image: np.ndarray, already_bgr: bool = False) -> None:
+def write_image(path: Path, image: np.ndarray) -> None:
     """Write RGB/RGBA/grey uint8 as an image; raise OutputError with the reason when it fails."""
-    if not already_bgr and image.ndim == 3:
+    if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
     ok, buf = cv2.imencode(path.suffix or ".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:

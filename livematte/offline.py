@@ -18,7 +18,8 @@ from .composite import OUTPUT_TYPES, Background, parse_background, render_output
 from .engine import Matter
 from .errors import OutputError, SettingsError
 from .foreground import decontaminate
-from .media import VideoReader, open_writer, output_kind, read_image, supports_alpha, write_image
+from .media import (VideoReader, open_writer, output_kind, png_sequence_files, png_sequence_target, read_image,
+                    supports_alpha, write_image)
 from .pipeline import Pipeline
 
 DEFAULT_EXTENSION = {"composite": ".mp4", "alpha": ".mp4", "foreground": ".mp4", "rgba": ".mov"}
@@ -39,27 +40,30 @@ def default_output(input_path: Path, output_type: str, background: Background) -
     return input_path.with_name(f"{input_path.stem}_{label}{suffix}")
 
 
-def check_output(input_path: Path, output: Path, overwrite: bool) -> None:
-    """Refuse to write over the input, or over an existing output without ``overwrite``."""
+def check_output(input_path: Path, output: Path, overwrite: bool, alpha_channel: bool = False) -> str:
+    """Validate an output before any work; return its kind ('video' or 'png-sequence').
+
+    Refuses the input itself, an existing output without ``overwrite``, a format that cannot carry the
+    alpha channel asked for, and a missing or unwritable folder."""
     same_file = output.exists() and input_path.exists() and os.path.samefile(output, input_path)
     if same_file or output.resolve() == input_path.resolve():
         raise OutputError(f"output {output} is the input file: choose another name")
     kind = output_kind(output)
-    target = output.parent if kind == "png-sequence" and "%" in output.name else output
+    if alpha_channel and not supports_alpha(output):
+        raise OutputError(f"{output.suffix} cannot carry transparency: use .mov, .webm or a PNG sequence")
     if kind == "png-sequence":
-        existing = target.is_dir() and any(target.glob("*.png")) if "%" not in output.name else \
-            any(target.glob(output.name.split("%")[0] + "*.png"))
-        if target.exists() and not target.is_dir():
-            raise OutputError(f"{target} exists and is not a folder")
-        if existing and not overwrite:
-            raise OutputError(f"{target} already holds PNG files (use --overwrite to replace them)")
+        folder = png_sequence_target(output)[0]
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder} exists and is not a folder")
+        if png_sequence_files(output) and not overwrite:
+            raise OutputError(f"{folder} already holds frames of this sequence (use --overwrite to replace them)")
     elif output.exists() and not overwrite:
         raise OutputError(f"{output} exists (use --overwrite to replace it)")
-    parent = output.parent
-    if not parent.exists():
-        raise OutputError(f"output folder does not exist: {parent}")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"output folder is not writable: {parent}")
+    if not output.parent.exists():
+        raise OutputError(f"output folder does not exist: {output.parent}")
+    if not os.access(output.parent, os.W_OK):
+        raise OutputError(f"output folder is not writable: {output.parent}")
+    return kind
 
 
 def parse_smoothing(spec: str) -> tuple[str, float]:
@@ -106,10 +110,7 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
     bg = parse_background(background)
     out = Path(output) if output is not None else default_output(input_path, output_type, bg)
     alpha_channel = needs_alpha_channel(output_type, bg)
-    output_kind(out)  # validates the extension before any work
-    if alpha_channel and not supports_alpha(out):
-        raise OutputError(f"{out.suffix} cannot carry transparency: use .mov, .webm or a PNG sequence")
-    check_output(input_path, out, overwrite)
+    kind = check_output(input_path, out, overwrite, alpha_channel)
     reader = VideoReader(input_path)
     info = reader.info
     try:
@@ -119,12 +120,16 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
         raise
     matter.reset()
     use_fg = needs_foreground(output_type, bg)
-    is_sequence = output_kind(out) == "png-sequence"
-    temp = out if is_sequence else out.with_name(f".{out.stem}.partial{out.suffix}")
+    if kind == "png-sequence":
+        temp = out
+        for stale in png_sequence_files(out):  # --overwrite: no frames of an older, longer run may remain
+            stale.unlink()
+    else:
+        temp = out.with_name(f".{out.stem}.partial{out.suffix}")
     writer = None
     bar = None
     started = time.perf_counter()
-    completed = False
+    completed = interrupted = keep = False
     try:
         writer = open_writer(temp, info.width, info.height, info.time_base, info.rate, alpha_channel,
                              input_path if info.has_audio else None)
@@ -149,21 +154,26 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
             if on_frame is not None:
                 on_frame(writer.frames_written)
 
-        completed = Pipeline(reader, [matte, render], encode, maxsize=queue_size, name="video").run()
+        try:
+            completed = Pipeline(reader, [matte, render], encode, maxsize=queue_size, name="video").run()
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            writer.close()  # finalizes what was encoded, so a partial file plays; may raise (disk full)
+            keep = completed or interrupted
     finally:
         if bar is not None:
             bar.close()
-        try:
-            if writer is not None:
-                writer.close()
-        finally:
-            reader.close()
-            bg.close()
-            if writer is not None and temp != out:
-                if writer.frames_written > 0:
-                    os.replace(temp, out)
-                else:
-                    temp.unlink(missing_ok=True)
+        reader.close()
+        bg.close()
+        if temp != out:
+            # Only a finished or interrupted run, cleanly closed, replaces the target; after a failure the
+            # target stays as it was.
+            if keep and writer.frames_written > 0:
+                os.replace(temp, out)
+            else:
+                temp.unlink(missing_ok=True)
     return ConvertResult(out, writer.frames_written, info.frames, completed, time.perf_counter() - started)
 
 

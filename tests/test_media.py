@@ -158,3 +158,47 @@ def test_real_clip_keeps_frame_count_rate_and_audio(shared, tiny_matter, tmp_pat
     assert len(frames) == len(src_frames) == 125 and rate == src_rate == 25
     assert [p * tb for p in pts] == [p * src_tb for p in src_pts]
     assert audio == src_audio > 0
+
+
+def test_frames_without_timestamps_are_spaced_one_frame_apart(tmp_path):
+    from livematte.media import VideoWriter
+
+    out = tmp_path / "o.mp4"
+    w = VideoWriter(out, 64, 48, Fraction(1, 12800), Fraction(25), alpha=False)
+    for _ in range(5):
+        w.write(np.zeros((48, 64, 3), np.uint8), None)
+    w.close()
+    _, pts, tb, rate, _ = read_all(out)
+    assert [p * tb for p in pts] == [Fraction(i, 25) for i in range(5)] and rate == 25
+
+
+def test_failed_run_leaves_existing_output_untouched(clip, tmp_path):
+    from livematte.engine import Matter
+
+    class FailingMatter(Matter):  # the model fails on the 5th frame
+        calls = 0
+
+        def _infer(self, *images):
+            self.calls += 1
+            if self.calls == 5:
+                raise RuntimeError("model crashed")
+            return super()._infer(*images)
+
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"the user's earlier render")
+    matter = FailingMatter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=64, device="cpu")
+    with pytest.raises(RuntimeError, match="model crashed"):
+        convert_video(clip, out, matter=matter, overwrite=True, progress=False)
+    assert out.read_bytes() == b"the user's earlier render"
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_overwriting_a_png_sequence_leaves_no_stale_frames(tiny_matter, tmp_path):
+    folder = tmp_path / "seq"
+    _convert(tiny_matter, make_clip(tmp_path / "long.mp4", frames=20), folder, output_type="alpha")
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="overwrite"):
+        _convert(tiny_matter, make_clip(tmp_path / "short.mp4", frames=6), folder, output_type="alpha")
+    _convert(tiny_matter, tmp_path / "short.mp4", folder, output_type="alpha", overwrite=True)
+    assert sorted(p.name for p in folder.glob("*.png")) == [f"{i:05d}.png" for i in range(6)]
+    assert (folder / "notes.txt").read_text() == "mine"  # files that are not frames are left alone

@@ -124,6 +124,11 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     val = [batch(held_people, held_bgs, size, 16, vrng, stage == "mnet") for _ in range(4)]
     val = [{k: v.to(device) for k, v in b.items()} for b in val]
     log = open(run_dir / "log.jsonl", "a")
+
+    def save_checkpoint():
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                     "py_rng": random.getstate(), "stage": stage, "size": size}, ckpt_path)
+
     rng = random
     t0 = time.time()
     step = start
@@ -148,11 +153,9 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
                 log.write(json.dumps(rec) + "\n")
                 log.flush()
             if step % ckpt_every == 0 or step == steps:
-                save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                             "py_rng": random.getstate(), "stage": stage, "size": size}, ckpt_path)
+                save_checkpoint()
     except KeyboardInterrupt:
-        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                     "py_rng": random.getstate(), "stage": stage, "size": size}, ckpt_path)
+        save_checkpoint()
         print(f"interrupted at step {step}; checkpoint saved")
         raise SystemExit(130)  # so that scripts/train.sh stops instead of starting the next stage
     if export is not None:
