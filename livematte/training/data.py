@@ -82,6 +82,7 @@ class Person:
     image: np.ndarray   # H×W×3 uint8 RGB, the photo
     fg: np.ndarray      # H×W×3 uint8 estimated foreground colours
     alpha: np.ndarray   # H×W uint8
+    real_only: bool = False  # a teacher's label: used on its own photo, never pasted onto other backgrounds
 
 
 def load_people(shared: Path, names: list[str], max_side: int = 400) -> list[Person]:
@@ -112,7 +113,7 @@ def load_cached(shared: Path, cache_dir: Path, train: bool = True):
         n = int(z["n_people"])
         people = [Person(str(z[f"name{i}"]), z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"]) for i in range(n)]
         bgs = [z[f"bg{i}"] for i in range(int(z["n_bgs"]))]
-        return people, bgs
+        return people + (_teacher_people(cache_dir) if train else []), bgs
     people = load_people(shared, p_names)
     bgs = load_backgrounds(shared, b_names)
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -122,7 +123,14 @@ def load_cached(shared: Path, cache_dir: Path, train: bool = True):
     for i, b in enumerate(bgs):
         arrays[f"bg{i}"] = b
     np.savez(cache, **arrays)
-    return people, bgs
+    return people + (_teacher_people(cache_dir) if train else []), bgs
+
+
+def _teacher_people(cache_dir: Path) -> list[Person]:
+    """Photos and video frames labelled by the peer teachers (``python -m livematte.training.teacher``), if built."""
+    from .teacher import load
+
+    return load(cache_dir / "teacher.npz")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -242,7 +250,7 @@ def make_sample(people: list[Person], bgs: list[np.ndarray], size: int, rng: ran
     m = _affine_person(person, size, rng)
     flip = rng.random() < 0.5
     alpha = _warp(person.alpha, m, size).astype(np.float32) / 255.0
-    if rng.random() < composite_prob:
+    if not person.real_only and rng.random() < composite_prob:
         fg = _jitter_colour(_warp(person.fg, m, size, border=cv2.BORDER_REPLICATE), rng, 0.5)
         bg = _jitter_colour(_random_background(bgs, size, rng), rng, 0.5)
         if rng.random() < 0.3:  # defocused background, as behind a webcam subject

@@ -1,0 +1,102 @@
+"""Teacher labels for photos and video frames that have none: knowledge distillation from peer models.
+
+RVM (a video matting model) gives a soft alpha, run a few recurrent steps on the still image; the MediaPipe
+selfie model gives an independent person mask. A label is kept only where the two agree (IoU of their
+masks), so the student learns from the teacher where it is likely right. The peer files are read where they
+lie (``../shared/models/peers``), never copied; the labels go to the git-ignored training cache.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..evaluate import FLICKER_CLIPS
+from ..foreground import estimate_foreground
+from ..media import VideoReader
+from ..metrics import iou
+from ..peers import PeerModel
+from .data import Person, default_shared
+
+MIN_AGREEMENT = 0.85     # IoU between the two teachers' masks
+MIN_AREA, MAX_AREA = 0.02, 0.95  # person fraction of the picture: skip empty and all-person labels
+RVM_STEPS = 4            # recurrent steps on a still image before its alpha is read
+FRAME_EVERY = 10         # one video frame in ten
+
+
+def teacher_images(shared: Path, max_side: int = 400):
+    """(name, RGB image) of unlabeled photos and of frames of the clips not used for evaluation."""
+    for path in sorted((shared / "data" / "unlabeled").glob("*.jpg")):
+        img = cv2.imread(str(path))
+        if img is not None:
+            yield f"unlabeled/{path.stem}", _fit(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), max_side)
+    for clip in sorted((shared / "data" / "video").glob("*.mp4")):
+        if clip.name in FLICKER_CLIPS:
+            continue  # held out for the flicker measure
+        reader = VideoReader(clip)
+        for frame in reader:
+            if frame.index % FRAME_EVERY == 0:
+                yield f"video/{clip.stem}/{frame.index}", _fit(frame.rgb, max_side)
+        reader.close()
+
+
+def _fit(img, side):
+    h, w = img.shape[:2]
+    s = min(1.0, side / max(h, w))
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else img
+
+
+def label(rvm: PeerModel, selfie: PeerModel, rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
+    """(teacher alpha or None when the teachers disagree, their agreement)."""
+    rvm.reset()
+    for _ in range(RVM_STEPS):
+        alpha = rvm(rgb)
+    agreement = iou(alpha, selfie(rgb) > 0.5)
+    area = float((alpha > 0.5).mean())
+    if agreement < MIN_AGREEMENT or not MIN_AREA <= area <= MAX_AREA:
+        return None, agreement
+    return alpha, agreement
+
+
+def build(shared: Path, out: Path) -> dict:
+    peers = shared / "models" / "peers"
+    rvm = PeerModel(peers / "rvm_mobilenetv3.onnx", threads=1)
+    selfie = PeerModel(peers / "mediapipe_selfie_256x256.onnx", threads=1)
+    arrays: dict[str, np.ndarray] = {}
+    kept = seen = 0
+    for name, rgb in teacher_images(shared):
+        seen += 1
+        alpha, agreement = label(rvm, selfie, rgb)
+        if alpha is None:
+            continue
+        a8 = (alpha * 255 + 0.5).astype(np.uint8)
+        arrays.update({f"name{kept}": np.array(name), f"img{kept}": rgb, f"a{kept}": a8,
+                       f"fg{kept}": estimate_foreground(rgb, alpha)})
+        kept += 1
+    arrays["n_people"] = np.array(kept)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, **arrays)
+    return {"seen": seen, "kept": kept}
+
+
+def load(path: Path) -> list[Person]:
+    """Teacher-labelled people, marked real-only: their edges are not exact enough to paste elsewhere."""
+    if not path.is_file():
+        return []
+    z = np.load(path, allow_pickle=False)
+    return [Person(str(z[f"name{i}"]), z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"], real_only=True)
+            for i in range(int(z["n_people"]))]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=default_shared())
+    ap.add_argument("--out", type=Path, default=Path("runs/cache/teacher.npz"))
+    a = ap.parse_args(argv)
+    print(build(a.shared, a.out))
+
+
+if __name__ == "__main__":
+    main()
