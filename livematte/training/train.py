@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import time
 from pathlib import Path
 
@@ -164,7 +165,14 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         print(f"exported {export}")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
+    # Background jobs inherit SIGINT as ignored; restore it, and make SIGTERM save a checkpoint too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stage", choices=STAGES, required=True)
     ap.add_argument("--steps", type=int, required=True, help="total steps of this stage (resume continues to it)")
