@@ -16,10 +16,12 @@ import torch
 
 from .errors import InputError, SettingsError
 from .models import WeightsError, create_model
+from .onnx_backend import OnnxModel
 from .smoothing import TemporalSmoother
 from .upsample import bilinear_upsample, guided_upsample
 
 UPSAMPLERS = ("guided", "bilinear")
+BACKENDS = ("auto", "torch", "onnx")
 
 
 def _round_to(x: float, multiple: int) -> int:
@@ -50,7 +52,10 @@ class Matter:
 
     def __init__(self, model: str = "shm", weights: str | Path | None = "default", device: str = "auto",
                  tnet_size: int = 256, mnet_size: int = 512, smoothing: str = "none",
-                 smoothing_strength: float = 0.6, upsample: str = "guided", threads: int | None = None):
+                 smoothing_strength: float = 0.6, upsample: str = "guided", threads: int | None = None,
+                 backend: str = "auto"):
+        if backend not in BACKENDS:
+            raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         if upsample not in UPSAMPLERS:
             raise SettingsError(f"upsample must be one of {', '.join(UPSAMPLERS)}, not {upsample!r}")
         if not 64 <= tnet_size <= 2048 or not 64 <= mnet_size <= 4096:
@@ -65,6 +70,13 @@ class Matter:
         except WeightsError as exc:
             raise InputError(str(exc)) from None
         self.model_name = model
+        # ONNX Runtime on CPU (faster here, and graceful when the cores are shared); torch on CUDA.
+        if backend == "auto":
+            backend = "onnx" if self.device.type == "cpu" else "torch"
+        if backend == "onnx" and self.device.type != "cpu":
+            raise SettingsError("the onnx backend runs on the CPU; use --device cpu or the torch backend")
+        self.backend = backend
+        self._onnx = OnnxModel(self.model, threads) if backend == "onnx" else None
         self.tnet_size, self.mnet_size = tnet_size, max(mnet_size, tnet_size)
         self.upsample = upsample
         self.smoother = TemporalSmoother(smoothing, smoothing_strength)
@@ -92,20 +104,32 @@ class Matter:
         image_m = cv2.resize(rgb, (mw, mh), interpolation=cv2.INTER_AREA) if (mh, mw) != (H, W) else rgb
         image_t = cv2.resize(image_m, (tw, th), interpolation=cv2.INTER_AREA if th < mh else cv2.INTER_LINEAR)
         t1 = time.perf_counter()
-        alpha = self._infer(image_m, image_t)
+        if self._onnx is not None:
+            alpha = self._onnx(image_m, image_t)
+            split = self._onnx.timings
+        else:
+            alpha, split = self._infer(image_m, image_t)
         t2 = time.perf_counter()
         alpha = self.smoother(alpha, image_m)
         t3 = time.perf_counter()
         if (mh, mw) != (H, W):
             alpha = guided_upsample(alpha, rgb) if self.upsample == "guided" else bilinear_upsample(alpha, (H, W))
         t4 = time.perf_counter()
-        self.timings = {"resize": t1 - t0, "inference": t2 - t1, "smooth": t3 - t2, "upsample": t4 - t3}
+        self.timings = {"resize": t1 - t0, **split, "inference": t2 - t1, "smooth": t3 - t2, "upsample": t4 - t3}
         return alpha
 
     @torch.inference_mode()
-    def _infer(self, image_m: np.ndarray, image_t: np.ndarray) -> np.ndarray:
+    def _infer(self, image_m: np.ndarray, image_t: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         def tensor(a):
             return torch.from_numpy(a).to(self.device).permute(2, 0, 1)[None].float().div_(255)
 
-        _, _, alpha = self.model(tensor(image_m), tensor(image_t))
-        return alpha[0, 0].float().cpu().numpy()
+        def sync():  # CUDA runs asynchronously: wait, so that the split times are real
+            if self.device.type == "cuda":
+                torch.cuda.synchronize()
+
+        t0 = time.perf_counter()
+        logits = self.model.tnet(tensor(image_t))
+        sync()
+        t1 = time.perf_counter()
+        alpha = self.model.refine(tensor(image_m), logits)[2][0, 0].float().cpu().numpy()
+        return alpha, {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}

@@ -43,9 +43,10 @@ class SHM(nn.Module):
         self.mnet = MNet(config.mnet_width)
 
     def forward(self, image: torch.Tensor, image_small: torch.Tensor | None = None):
-        if image_small is None:
-            image_small = image
-        logits = self.tnet(image_small)
+        return self.refine(image, self.tnet(image if image_small is None else image_small))
+
+    def refine(self, image: torch.Tensor, logits: torch.Tensor):
+        """M-Net and fusion, given the T-Net's logits at any size (brought to the image's size here)."""
         if logits.shape[-2:] != image.shape[-2:]:
             logits = F.interpolate(logits, size=image.shape[-2:], mode="bilinear", align_corners=False)
         probs = torch.softmax(logits, dim=1)

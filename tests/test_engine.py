@@ -58,4 +58,24 @@ def test_working_size_keeps_aspect_and_multiples():
 
 def test_timings_cover_the_stages(tiny_matter):
     tiny_matter(np.zeros((96, 128, 3), np.uint8))
-    assert set(tiny_matter.timings) == {"resize", "inference", "smooth", "upsample"}
+    assert set(tiny_matter.timings) == {"resize", "tnet", "mnet", "inference", "smooth", "upsample"}
+
+
+@pytest.mark.parametrize("shape", [(48, 64, 3), (120, 90, 3)])
+def test_onnx_backend_matches_torch(shape):
+    import torch
+
+    rgb = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
+    alphas = []
+    for backend in ("torch", "onnx"):
+        torch.manual_seed(0)  # the same random weights for both
+        m = Matter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=96, device="cpu", backend=backend)
+        assert m.backend == backend
+        alphas.append(m(rgb))
+    assert np.abs(alphas[0] - alphas[1]).max() < 1e-4
+
+
+def test_auto_backend_is_onnx_on_cpu(tiny_matter):
+    assert tiny_matter.backend == "onnx"
+    with pytest.raises(SettingsError):
+        Matter(model="shm-tiny", weights=None, backend="tensorrt")

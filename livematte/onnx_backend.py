@@ -1,0 +1,76 @@
+"""Run the SHM model with ONNX Runtime on CPU: faster than eager torch here, and with thread spinning off it
+degrades gracefully when other work (decode, encode, a game) shares the cores.
+
+Two graphs, exported in memory from the loaded torch model when the engine starts (about a second), so they
+always match the weights and nothing is written to disk: the T-Net (small image -> trimap logits) and the
+refinement (image + logits -> fused alpha), timed separately.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class _Refine(nn.Module):
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        return self.model.refine(image, logits)[2]
+
+
+def _export(module: nn.Module, inputs: tuple, names: list[str], dynamic: dict) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval().cpu(), inputs, buffer, opset_version=17, dynamo=False, input_names=names,
+                          output_names=["out"], dynamic_axes=dynamic)
+    return buffer.getvalue()
+
+
+def export_onnx(model: nn.Module) -> tuple[bytes, bytes]:
+    """(T-Net graph: ``image_small`` N×3×h×w RGB in [0, 1] -> logits; refinement graph: ``image`` N×3×H×W and
+    ``logits`` N×3×h×w -> alpha N×1×H×W)."""
+    tnet = _export(model.tnet, (torch.rand(1, 3, 32, 64),), ["image_small"],
+                   {"image_small": {2: "h", 3: "w"}, "out": {2: "h", 3: "w"}})
+    refine = _export(_Refine(model), (torch.rand(1, 3, 64, 96), torch.rand(1, 3, 32, 64)), ["image", "logits"],
+                     {"image": {2: "H", 3: "W"}, "logits": {2: "h", 3: "w"}, "out": {2: "H", 3: "W"}})
+    return tnet, refine
+
+
+class OnnxModel:
+    """Callable like the engine's torch path: (uint8 image at M-Net size, uint8 image at T-Net size) -> alpha.
+    ``timings`` holds the last call's T-Net and M-Net seconds."""
+
+    def __init__(self, model: nn.Module, threads: int | None = None, spinning: bool = False):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or 0  # 0: one per core
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        # Spinning threads win in isolation but collapse when the cores are shared (see livematte bench).
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+        tnet, refine = export_onnx(model)
+        self.tnet = ort.InferenceSession(tnet, opts, providers=["CPUExecutionProvider"])
+        self.refine = ort.InferenceSession(refine, opts, providers=["CPUExecutionProvider"])
+        self.timings: dict[str, float] = {}
+
+    @staticmethod
+    def _tensor(image: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32) * np.float32(1 / 255)
+
+    def __call__(self, image_m: np.ndarray, image_t: np.ndarray) -> np.ndarray:
+        import time
+
+        t0 = time.perf_counter()
+        logits = self.tnet.run(None, {"image_small": self._tensor(image_t)})[0]
+        t1 = time.perf_counter()
+        alpha = self.refine.run(None, {"image": self._tensor(image_m), "logits": logits})[0]
+        self.timings = {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}
+        return alpha[0, 0]
