@@ -196,14 +196,24 @@ def parse_background(spec: str | None) -> Background:
 def render_output(frame: np.ndarray, alpha: np.ndarray, foreground: np.ndarray | None, background: Background,
                   output_type: str = "composite") -> np.ndarray:
     """One output image for a frame: composite (RGB, or RGBA when the background is transparent),
-    alpha (grey H×W), foreground (premultiplied over black, RGB) or rgba (foreground + alpha)."""
-    fg = foreground if foreground is not None else frame
+    alpha (grey H×W), foreground (premultiplied over black, RGB) or rgba (foreground + alpha).
+
+    ``foreground``: decontaminated colours if the caller has them; None estimates them where they matter
+    (the cheap fused path for composites)."""
+    from .foreground import composite_decontaminated, decontaminate
+
     if output_type == "alpha":
         return alpha_to_uint8(alpha)
     if output_type == "rgba" or (output_type == "composite" and background.transparent):
-        return to_rgba(fg, alpha)
+        return to_rgba(foreground if foreground is not None else decontaminate(frame, alpha), alpha)
     if output_type == "foreground":
-        return cv2.blendLinear(fg, np.zeros_like(fg), alpha, 1.0 - alpha)
+        black = np.zeros_like(frame)
+        if foreground is None:
+            return composite_decontaminated(frame, alpha, black)
+        return composite(foreground, alpha, black)
     if output_type == "composite":
-        return composite(fg, alpha, background.render(frame))
+        if background.kind == "none":  # the original picture: nothing to replace, nothing to decontaminate
+            return frame
+        bg = background.render(frame)
+        return composite(foreground, alpha, bg) if foreground is not None else composite_decontaminated(frame, alpha, bg)
     raise SettingsError(f"output type must be one of {', '.join(OUTPUT_TYPES)}, not {output_type!r}")

@@ -17,7 +17,6 @@ import numpy as np
 from .composite import OUTPUT_TYPES, Background, parse_background, render_output
 from .engine import Matter
 from .errors import OutputError, SettingsError
-from .foreground import decontaminate
 from .media import (VideoReader, open_writer, output_kind, png_sequence_files, png_sequence_target, read_image,
                     supports_alpha, write_image)
 from .pipeline import Pipeline
@@ -27,11 +26,6 @@ DEFAULT_EXTENSION = {"composite": ".mp4", "alpha": ".mp4", "foreground": ".mp4",
 
 def needs_alpha_channel(output_type: str, background: Background) -> bool:
     return output_type == "rgba" or (output_type == "composite" and background.transparent)
-
-
-def needs_foreground(output_type: str, background: Background) -> bool:
-    """Decontaminated colours matter wherever the old background could show through soft alpha."""
-    return output_type in ("rgba", "foreground") or (output_type == "composite" and background.kind != "none")
 
 
 def default_output(input_path: Path, output_type: str, background: Background) -> Path:
@@ -93,10 +87,11 @@ MatterSource = Union[Matter, Callable[[], Matter], None]
 
 
 def _get_matter(matter: MatterSource, **defaults) -> Matter:
-    """A Matter, a factory (called only once the inputs are known to be good), or None for the default."""
+    """A matting model (a Matter, or any callable with ``reset()`` such as a peer model), a factory of one
+    (called only once the inputs are known to be good), or None for the default."""
     if matter is None:
         return Matter(**defaults)
-    return matter if isinstance(matter, Matter) else matter()
+    return matter if hasattr(matter, "reset") else matter()
 
 
 def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | None = None, *,
@@ -119,7 +114,6 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
         reader.close()
         raise
     matter.reset()
-    use_fg = needs_foreground(output_type, bg)
     if kind == "png-sequence":
         temp = out
         for stale in png_sequence_files(out):  # --overwrite: no frames of an older, longer run may remain
@@ -143,8 +137,7 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
 
         def render(item):
             frame, alpha = item
-            fg = decontaminate(frame.rgb, alpha) if use_fg else None
-            return render_output(frame.rgb, alpha, fg, bg, output_type), frame.pts
+            return render_output(frame.rgb, alpha, None, bg, output_type), frame.pts
 
         def encode(item):
             image, pts = item
@@ -189,8 +182,7 @@ def convert_image(input_path: str | os.PathLike, output: str | os.PathLike, *, b
     matter = _get_matter(matter)
     matter.reset()
     alpha = matter(rgb)
-    fg = decontaminate(rgb, alpha) if needs_foreground(output_type, bg) else None
-    image = render_output(rgb, alpha, fg, bg, output_type)
+    image = render_output(rgb, alpha, None, bg, output_type)
     if out.suffix.lower() in (".jpg", ".jpeg") and image.ndim == 3 and image.shape[2] == 4:
         raise OutputError(f"{out.suffix} cannot carry transparency: use .png")
     write_image(out, np.ascontiguousarray(image))

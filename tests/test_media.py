@@ -186,7 +186,7 @@ def test_failed_run_leaves_existing_output_untouched(clip, tmp_path):
 
     out = tmp_path / "out.mp4"
     out.write_bytes(b"the user's earlier render")
-    matter = FailingMatter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=64, device="cpu")
+    matter = FailingMatter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=64, device="cpu", backend="torch")
     with pytest.raises(RuntimeError, match="model crashed"):
         convert_video(clip, out, matter=matter, overwrite=True, progress=False)
     assert out.read_bytes() == b"the user's earlier render"

@@ -142,3 +142,33 @@ def test_render_output_types():
     assert render_output(frame, alpha, None, TransparentBackground(), "composite").shape == (8, 8, 4)
     assert render_output(frame, alpha, None, bg, "composite")[0, 0, 0] == 50
     assert render_output(frame, alpha, None, bg, "foreground")[0, 0, 0] == 50
+
+
+def test_composite_decontaminated_matches_composite_of_decontaminated_foreground():
+    from livematte.foreground import composite_decontaminated
+
+    rng = np.random.default_rng(4)
+    h, w = 360, 640
+    fg = np.zeros((h, w, 3), np.uint8)
+    fg[:] = (220, 60, 40)
+    old_bg = cv2_resize(rng.integers(0, 256, (9, 16, 3), dtype=np.uint8), (w, h))
+    alpha = np.zeros((h, w), np.float32)
+    alpha[:, 300:] = 1.0
+    alpha[:, 280:300] = np.linspace(0, 1, 20, dtype=np.float32)  # a soft edge
+    image = (fg * alpha[..., None] + old_bg * (1 - alpha[..., None])).astype(np.uint8)
+    new_bg = np.zeros_like(image)
+    new_bg[:] = (0, 0, 255)
+    fused = composite_decontaminated(image, alpha, new_bg, work_size=320)
+    reference = composite(decontaminate(image, alpha, work_size=320), alpha, new_bg)
+    assert np.abs(fused.astype(int) - reference).max() <= 6
+    # and the old background is gone from the soft edge: closer to the true composite than a plain blend
+    truth = (fg * alpha[..., None] + new_bg * (1 - alpha[..., None])).astype(int)
+    plain = composite(image, alpha, new_bg).astype(int)
+    edge = (alpha > 0.2) & (alpha < 0.8)
+    assert np.abs(fused.astype(int) - truth)[edge].mean() < 0.5 * np.abs(plain - truth)[edge].mean()
+
+
+def cv2_resize(img, size):
+    import cv2
+
+    return cv2.resize(img, size, interpolation=cv2.INTER_NEAREST)

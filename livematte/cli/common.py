@@ -22,7 +22,8 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str = "none") -> N
 def make_matter(args) -> Matter:
     mode, strength = parse_smoothing(args.smoothing)
     matter = Matter(model=args.model, weights=None if args.weights == "none" else args.weights, device=args.device,
-                    tnet_size=args.tnet_size, mnet_size=args.mnet_size, smoothing=mode, smoothing_strength=strength)
+                    tnet_size=args.tnet_size, mnet_size=args.mnet_size, smoothing=mode, smoothing_strength=strength,
+                    threads=getattr(args, "threads", None))
     if not matter.trained:
         print("livematte: warning: no trained weights found for model "
               f"{args.model!r}; running on random weights, the matte will be meaningless", file=sys.stderr)

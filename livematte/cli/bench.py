@@ -1,0 +1,43 @@
+"""``livematte bench``: end-to-end speed of the real pipeline, per stage, optionally against a peer model."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .common import add_engine_options, make_matter
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("bench", help="measure end-to-end speed", description=__doc__)
+    p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WxH (default: %(default)s)")
+    p.add_argument("--input", type=Path, default=None, help="also run on this video file")
+    p.add_argument("--fps", type=float, default=30.0, help="capture rate of the paced source (default: 30)")
+    p.add_argument("--seconds", type=float, default=4.0, help="live run length per size and model (default: 4)")
+    p.add_argument("--offline-frames", type=int, default=60, help="1080p offline clip length; 0 skips (default: 60)")
+    p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    p.add_argument("--threads", type=int, default=None, help="inference threads (default: one per core)")
+    add_engine_options(p, smoothing="motion")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..bench import format_report, run_bench
+    from ..peers import PeerModel
+
+    matter = make_matter(args)
+    ours = f"livematte {args.model}"
+    models = {ours: matter}
+    peer_name = None
+    if args.peer is not None:
+        peer = PeerModel(args.peer, threads=args.threads or 2)
+        peer_name = peer.name
+        models[peer_name] = peer
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    results = run_bench(models, args.sizes.split(","), args.fps, args.seconds, args.input, args.offline_frames, log)
+    results["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("run",)}
+    print(format_report(results, ours, peer_name))
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
