@@ -51,7 +51,7 @@ class Matter:
     """Human matting engine. Not thread-safe: one instance per stream (it holds temporal state)."""
 
     def __init__(self, model: str = "shm", weights: str | Path | None = "default", device: str = "auto",
-                 tnet_size: int = 256, mnet_size: int = 512, smoothing: str = "none",
+                 tnet_size: int = 256, mnet_size: int = 384, smoothing: str = "none",
                  smoothing_strength: float = 0.6, upsample: str = "guided", threads: int | None = None,
                  backend: str = "auto"):
         if backend not in BACKENDS:

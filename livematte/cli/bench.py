@@ -17,8 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--offline-frames", type=int, default=60, help="1080p offline clip length; 0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
-    p.add_argument("--threads", type=int, default=None, help="inference threads (default: one per core)")
-    add_engine_options(p, smoothing="motion")
+    add_engine_options(p, smoothing="motion", threads=1, mnet_size=256)
     p.set_defaults(run=run)
 
 
@@ -35,7 +34,7 @@ def run(args) -> int:
         peer_name = peer.name
         models[peer_name] = peer
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-    results = run_bench(models, args.sizes.split(","), args.fps, args.seconds, args.input, args.offline_frames, log)
+    results = run_bench(models, [s for s in args.sizes.split(",") if s], args.fps, args.seconds, args.input, args.offline_frames, log)
     results["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("run",)}
     print(format_report(results, ours, peer_name))
     if args.json is not None:

@@ -8,13 +8,18 @@ from ..engine import Matter
 from ..offline import parse_smoothing
 
 
-def add_engine_options(p: argparse.ArgumentParser, smoothing: str = "none") -> None:
+def add_engine_options(p: argparse.ArgumentParser, smoothing: str = "none", threads: int | None = None,
+                       mnet_size: int = 384) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--model", default="shm", help="model preset (default: shm)")
     g.add_argument("--weights", default="default", help="weights file (default: the shipped weights)")
     g.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     g.add_argument("--tnet-size", type=int, default=256, help="T-Net input, long side in px (default: 256)")
-    g.add_argument("--mnet-size", type=int, default=512, help="M-Net input, long side in px (default: 512)")
+    g.add_argument("--mnet-size", type=int, default=mnet_size,
+                   help=f"M-Net input, long side in px (default: {mnet_size})")
+    g.add_argument("--threads", type=int, default=threads,
+                   help="inference threads (default: %(default)s; none = one per core). One leaves a core to the "
+                        "other pipeline stages, which lowers live latency")
     g.add_argument("--smoothing", default=smoothing,
                    help=f"temporal smoothing: none, ema[:S] or motion[:S], S in 0..0.95 (default: {smoothing})")
 

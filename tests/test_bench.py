@@ -1,0 +1,36 @@
+"""``livematte bench`` runs the real stages and reports every figure (speed itself is not asserted here)."""
+import json
+
+from livematte.bench import format_report, parse_size, run_bench
+from livematte.cli import main
+
+
+def test_bench_reports_stages_fps_latency_and_peer_ratio(tiny_matter_factory):
+    models = {"ours": tiny_matter_factory(), "other": tiny_matter_factory()}
+    results = run_bench(models, ["96x64"], fps=30, seconds=0.5, offline_frames=4, log=lambda m: None)
+    assert [r["model"] for r in results["live"]] == ["ours", "other"]
+    live = results["live"][0]
+    assert live["delivered"] > 0 and live["fps"] > 0 and live["latency_ms"] > 0
+    for stage in ("capture/decode", "tnet", "mnet", "upsample", "composite", "sink"):
+        assert stage in live["stages_ms"], stage
+    assert [o["frames"] for o in results["offline"]] == [4, 4]
+    report = format_report(results, "ours", "other")
+    assert "the peer's time" in report and "peak memory" in report
+
+
+def test_bench_without_peer_says_so(tiny_matter_factory):
+    results = run_bench({"ours": tiny_matter_factory()}, ["64x48"], seconds=0.3, offline_frames=0, log=lambda m: None)
+    assert "no peer given" in format_report(results, "ours", None)
+
+
+def test_bench_cli_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    args = ["bench", "--sizes", "64x48", "--seconds", "0.3", "--offline-frames", "0", "--json", str(out),
+            "--model", "shm-tiny", "--weights", "none", "--tnet-size", "64", "--mnet-size", "64"]
+    assert main(args) == 0
+    assert json.loads(out.read_text())["live"][0]["size"] == "64x48"
+    assert main(["bench", "--sizes", "12x9000", "--model", "shm-tiny", "--weights", "none"]) == 2
+
+
+def test_parse_size():
+    assert parse_size("1280x720") == (1280, 720)
