@@ -75,8 +75,11 @@ class VideoReader:
             self.container.close()
             raise InputError(f"{self.path} has no video stream")
         self.stream = self.container.streams.video[0]
-        self.stream.thread_type = "AUTO"
         cc = self.stream.codec_context
+        if cc is None:
+            self.container.close()
+            raise InputError(f"{self.path}: the video codec is unknown or not supported")
+        self.stream.thread_type = "AUTO"
         if cc.width <= 0 or cc.height <= 0:
             self.container.close()
             raise InputError(f"{self.path}: video stream has no frame size (unsupported codec or corrupt header)")

@@ -25,11 +25,15 @@ def frame_id(rgb: np.ndarray) -> int:
 
 
 def make_clip(path: Path, frames: int = 12, width: int = 64, height: int = 48, rate: Fraction = Fraction(25),
-              audio: bool = False, vfr: bool = False, codec: str = "libx264") -> Path:
-    """Write a clip; with ``vfr`` the frame durations alternate between 1 and 3 ticks of 1/(2·rate)."""
+              audio: bool = False, vfr: bool = False, codec: str = "libx264", rotation: int = 0) -> Path:
+    """Write a clip; with ``vfr`` the frame durations alternate between 1 and 3 ticks of 1/(2·rate); odd sizes
+    are stored as 4:4:4; ``rotation`` sets a display matrix (degrees counterclockwise), as phones do."""
     with av.open(str(path), "w") as c:
         v = c.add_stream(codec, rate=rate)
-        v.width, v.height, v.pix_fmt = width, height, "yuv420p"
+        v.width, v.height = width, height
+        v.pix_fmt = "yuv444p" if width % 2 or height % 2 else "yuv420p"
+        if rotation:
+            v.set_display_rotation(rotation)
         if codec == "libx264":
             v.options = {"crf": "10", "preset": "ultrafast", "bf": "0"}
         tb = Fraction(1, rate.numerator * 2) / Fraction(1, rate.denominator) if vfr else 1 / rate
