@@ -126,3 +126,32 @@ def test_fuzzed_video_bytes_end_in_a_clear_error_or_a_valid_result(tmp_path, tin
             outcomes["error"] += 1
         assert time.monotonic() - started < 10, f"case {case} took too long"
     assert outcomes["frames"] > 0 and outcomes["error"] > 0, outcomes
+
+
+def test_full_disk_is_a_clear_error(tmp_path):
+    """/dev/full fails every write with ENOSPC, as a full disk does."""
+    from fractions import Fraction
+
+    from livematte.errors import OutputError
+    from livematte.media import VideoWriter, write_image
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    full = tmp_path / "full.mp4"
+    full.symlink_to("/dev/full")
+    with pytest.raises(OutputError, match="disk full"):
+        w = VideoWriter(full, 64, 48, Fraction(1, 25), Fraction(25), alpha=False)
+        for _ in range(30):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+        w.close()
+    with pytest.raises(OutputError, match="disk full"):
+        write_image(Path("/dev/full"), np.zeros((8, 8, 3), np.uint8))
+
+
+def test_unwritable_output_location_exits_nonzero(capsys):
+    from livematte.cli import main
+
+    target = "/proc/livematte_out.mp4"  # not writable, even as root
+    assert main(["video", str(ROOT / "livematte" / "assets" / "demo.mp4"), "-o", target, *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "livematte: error:" in err and "Traceback" not in err
