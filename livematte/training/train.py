@@ -121,6 +121,8 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     torch.manual_seed(seed + start)
     people, bgs = load_cached(shared, runs / "cache", train=True)
     held_people, held_bgs = load_cached(shared, runs / "cache", train=False)
+    print(f"{stage}: {len(people)} training people ({sum(p.real_only for p in people)} teacher-labelled), "
+          f"{len(bgs)} backgrounds; {len(held_people)} held-out people", flush=True)
     vrng = random.Random(1)  # fixed validation set of held-out composites
     val = [batch(held_people, held_bgs, size, 16, vrng, stage == "mnet") for _ in range(4)]
     val = [{k: v.to(device) for k, v in b.items()} for b in val]
