@@ -1,8 +1,8 @@
 """``livematte bench``: end-to-end speed of the real pipeline stages, optionally beside a peer model in the same run.
 
-Live: frames are decoded from an H.264 clip (generated, or a file) by a source paced at the target fps, as a camera
-delivers them, then matted and composited in their own threads with drop-oldest queues, into a null sink. The
-figures are what a streamer sees: delivered fps, capture-to-output latency, and per-stage medians.
+Live: the live path itself (``LiveSession``) with an H.264 clip (generated, or a file) as the camera at the target
+fps, into a null sink paced at that rate. The figures are what a streamer sees: new frames delivered per second,
+capture-to-output latency, and per-stage medians.
 Offline: ``convert_video`` on a 1920×1080 H.264 clip, decode and encode included.
 """
 from __future__ import annotations
@@ -21,9 +21,8 @@ import av
 import cv2
 import numpy as np
 
-from .composite import BlurBackground, render_output
+from .live import parse_size
 from .media import VideoReader
-from .pipeline import Pipeline
 
 
 def synthetic_clip(path: Path, width: int, height: int, frames: int, fps: int = 30) -> Path:
@@ -59,73 +58,51 @@ class LiveResult:
     stages_ms: dict[str, float] = field(default_factory=dict)
 
 
-def _median_ms(values: list[float]) -> float:
+def _median_ms(values) -> float:
     return 1000 * statistics.median(values) if values else float("nan")
 
 
+def decode_ms(clip: Path) -> float:
+    """Median time to decode one frame of ``clip`` to RGB (what capture costs the live path)."""
+    reader = VideoReader(clip)
+    frames = iter(reader)
+    times = []
+    while True:
+        t0 = time.perf_counter()
+        if next(frames, None) is None:
+            break
+        times.append(time.perf_counter() - t0)
+    reader.close()
+    return _median_ms(times)
+
+
 def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: str, size: str) -> LiveResult:
-    """Paced capture → matte → composite → null sink; returns delivered fps, latency and stage medians."""
+    """The live path itself (``LiveSession``): ``clip`` as a camera at ``fps`` → matte → blurred-background
+    composite → a null sink paced at ``fps``; delivered fps, capture-to-output latency and stage medians."""
+    from .live import FileCamera, LiveSession
+    from .presets import Settings
+    from .virtualcam import NullSink
+
     stage_times: dict[str, list[float]] = {}
-    latencies: list[float] = []
-    background = BlurBackground(12)
 
-    def record(name: str, seconds_: float) -> None:
-        stage_times.setdefault(name, []).append(seconds_)
-
-    def capture():
-        period, start = 1.0 / fps, time.perf_counter()
-        n = 0
-        while True:
-            reader = VideoReader(clip)
-            frames = iter(reader)
-            while True:
-                t0 = time.perf_counter()
-                frame = next(frames, None)
-                if frame is None:
-                    break
-                record("capture/decode", time.perf_counter() - t0)
-                deadline = start + n * period
-                if deadline > start + seconds:
-                    reader.close()
-                    return
-                time.sleep(max(0.0, deadline - time.perf_counter()))
-                n += 1
-                yield time.perf_counter(), frame.rgb
-            reader.close()
-
-    def matte(item):
-        t_capture, rgb = item
-        alpha = matter(rgb)
-        for name, value in getattr(matter, "timings", {}).items():
-            record(name, value)
-        return t_capture, rgb, alpha
-
-    def compose(item):
-        t_capture, rgb, alpha = item
-        t0 = time.perf_counter()
-        out = render_output(rgb, alpha, None, background, "composite")  # blurred background, decontaminated
-        record("composite", time.perf_counter() - t0)
-        return t_capture, out
-
-    def sink(item):
-        t_capture, out = item
-        t0 = time.perf_counter()
-        _ = out.sum(dtype=np.uint64) if out.size < 0 else None  # a null sink: the frame is ready, nothing to do
-        record("sink", time.perf_counter() - t0)
-        latencies.append(time.perf_counter() - t_capture)
+    def on_timings(timings: dict[str, float]) -> None:
+        for name, value in timings.items():
+            stage_times.setdefault(name, []).append(value)
 
     matter.reset()
+    session = LiveSession(FileCamera(clip, fps=fps), matter, Settings(background="blur", smoothing="motion"),
+                          sink=NullSink(), fps=fps, on_timings=on_timings)
     started = time.perf_counter()
-    pipeline = Pipeline(capture(), [matte, compose], sink, maxsize=1, drop_oldest=True, name="bench")
-    pipeline.run()
+    session.run(duration=seconds)
     elapsed = time.perf_counter() - started
-    keep = ("capture/decode", "resize", "tnet", "mnet", "inference", "smooth", "upsample", "composite",
-            "sink")
-    stages = {k: _median_ms(stage_times[k]) for k in keep if k in stage_times}
-    lat = sorted(latencies)
+    keep = ("resize", "tnet", "mnet", "inference", "smooth", "upsample", "composite")
+    stages = {"capture/decode": decode_ms(clip)}
+    stages.update({k: _median_ms(stage_times[k]) for k in keep if k in stage_times})
+    lat = sorted(session.stats.recent_latencies)
     p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
-    return LiveResult(size, label, len(latencies) / elapsed, _median_ms(latencies), 1000 * p95, len(latencies),
-                      pipeline.dropped, stages)
+    status = session.status()
+    return LiveResult(size, label, session.stats.frames / elapsed, _median_ms(lat), 1000 * p95,
+                      session.stats.frames, status.dropped, stages)
 
 
 def bench_offline(matter, clip: Path, label: str) -> dict:
@@ -138,18 +115,6 @@ def bench_offline(matter, clip: Path, label: str) -> dict:
 
 def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    from .errors import SettingsError
-
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise SettingsError(f"size must look like 1280x720, not {text!r}") from None
-    if not (16 <= w <= 7680 and 16 <= h <= 4320):
-        raise SettingsError(f"size {text} is out of range (16x16 .. 7680x4320)")
-    return w, h
 
 
 def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, seconds: float = 4.0,
