@@ -38,8 +38,7 @@ from .virtualcam import KEY_GREEN, NullSink
 
 DEFAULT_SIZE = (1280, 720)
 DEFAULT_FPS = 30.0
-PHASE_STEP = 0.03    # the output clock moves at most 3 % of a period per frame to lock onto the arrivals
-PHASE_MARGIN = 0.1   # ... and aims to send a tenth of a period after a frame arrives
+SEND_BURST = 2.0     # sends the output may make back to back: absorbs the jitter of arrivals
 
 
 # -- frames -----------------------------------------------------------------------------------------------
@@ -102,15 +101,28 @@ def composite_live(rgb: np.ndarray, alpha: np.ndarray,
     return composite_decontaminated(rgb, alpha, background.render(rgb)), None
 
 
-def phase_correction(waited: float, period: float) -> float:
-    """How far to move the output clock after sending a frame that waited ``waited`` s in the slot.
+class SendBudget:
+    """Pacing of the output: a token bucket that allows ``rate`` sends per second on average, and bursts of up
+    to ``burst`` so that frames arriving with jitter still go out as they come. A new frame is sent when a
+    token is there; a faster camera is thinned to ``rate``; a slower pipeline is padded with re-sends."""
 
-    The aim is to send PHASE_MARGIN of a period after each arrival. The error is taken modulo the period
-    (a frame that waited almost a whole period just missed the previous tick: the clock should move later,
-    not earlier), a tenth of it is corrected per frame, and never more than PHASE_STEP of a period, so the
-    output rate stays within a few per cent of the target whatever the camera does."""
-    error = (waited - PHASE_MARGIN * period + period / 2) % period - period / 2
-    return float(np.clip(-0.1 * error, -PHASE_STEP * period, PHASE_STEP * period))
+    def __init__(self, rate: float, burst: float = SEND_BURST, now: float | None = None):
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self._t = time.perf_counter() if now is None else now
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.burst, self.tokens + (now - self._t) * self.rate)
+        self._t = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a send is allowed (0: now)."""
+        self._refill(now)
+        return max(0.0, (1.0 - self.tokens) / self.rate)
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1.0
 
 
 # -- sources ----------------------------------------------------------------------------------------------
@@ -358,18 +370,24 @@ class FrameSlot:
     """The newest processed frame; the output thread and the window only ever want the latest one."""
 
     def __init__(self):
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self._frame: LiveFrame | None = None
         self._seq = 0
 
     def put(self, frame: LiveFrame) -> None:
-        with self._lock:
+        with self._changed:
             self._frame, self._seq = frame, self._seq + 1
+            self._changed.notify_all()
 
     def latest(self) -> tuple[int, LiveFrame | None]:
         """(sequence number, frame); the number grows by one per new frame."""
-        with self._lock:
+        with self._changed:
             return self._seq, self._frame
+
+    def wait_newer(self, seq: int, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for a frame newer than ``seq``; True if one came."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._seq != seq, timeout)
 
 
 @dataclass(frozen=True)
@@ -558,33 +576,34 @@ class LiveSession:
             self.stop_event.set()
 
     def _paced_output(self) -> None:
-        """Send at ``fps``: the newest frame if one arrived since the last send, else the last one again.
-
-        The clock locks onto the arrivals (``phase_correction``): when the camera runs at the output rate,
-        frames go out just after they are made, instead of waiting up to a period or, with two clocks
-        that nearly agree, being overwritten in the slot now and then and replaced by a repeat."""
+        """Send each new frame as it arrives, within the ``SendBudget`` (on average ``fps`` sends a second), and
+        the last frame again when nothing new came for a period, so the consumer never starves. Sending on
+        arrival, instead of on a clock of its own, keeps latency low and loses no frame to two clocks that
+        nearly agree."""
         period = 1.0 / self.fps
-        due = time.perf_counter()
+        budget = SendBudget(self.fps)
+        last_send = time.perf_counter()
         sent_seq = 0
-        while True:
-            due += period
-            now = time.perf_counter()
-            if due < now - period:  # a send took too long: restart the clock rather than burst
-                due = now
-            if self.stop_event.wait(max(0.0, due - now)):
-                return
+        while not self.stop_event.is_set():
             seq, frame = self.slot.latest()
-            if frame is None:
+            now = time.perf_counter()
+            if frame is None or seq == sent_seq:
                 if self.pipeline.finished.is_set():
+                    return  # a finite source ended and its last frame went out
+                resend_at = last_send + period
+                if frame is None or now < resend_at:
+                    self.slot.wait_newer(seq, min(0.05, resend_at - now) if frame is not None else 0.05)
+                    continue
+            wait = budget.wait(now)
+            if wait > 0:
+                if self.stop_event.wait(wait):
                     return
-                continue
+                seq, frame = self.slot.latest()  # the newest at the moment of sending
             is_new = seq != sent_seq
-            if not is_new and self.pipeline.finished.is_set():
-                return  # a finite source ended and its last frame went out
             with self._sink_lock:
                 self._sink.send(frame.image)
-            sent_at = time.perf_counter()
-            self.stats.record_send(sent_at, frame.captured_at if is_new else None, skipped=max(0, seq - sent_seq - 1))
-            if is_new:
-                due += phase_correction(sent_at - frame.processed_at, period)
+            last_send = time.perf_counter()
+            budget.take(last_send)
+            self.stats.record_send(last_send, frame.captured_at if is_new else None,
+                                   skipped=max(0, seq - sent_seq - 1))
             sent_seq = seq

@@ -13,8 +13,8 @@ from clips import frame_id, frame_image, make_clip
 from fakes import FakeCapture, SlowMatter, recording_vcam  # noqa: F401 - recording_vcam is a fixture
 from livematte.edges import feather_alpha, refine_alpha, shrink_alpha, threshold_alpha
 from livematte.errors import DeviceError, InputError, SettingsError
-from livematte.live import (PHASE_STEP, Camera, FileCamera, LiveSession, LiveStats, checkerboard, format_status,
-                            mirror_frame, open_source, parse_size, phase_correction)
+from livematte.live import (Camera, SendBudget, FileCamera, LiveSession, LiveStats, checkerboard, format_status,
+                            mirror_frame, open_source, parse_size)
 from livematte.presets import Settings
 from livematte.virtualcam import KEY_GREEN, VirtualCamera
 
@@ -106,14 +106,23 @@ def test_live_parse_size():
             parse_size(bad)
 
 
-def test_live_phase_correction_locks_onto_arrivals_and_is_bounded():
-    period = 1 / 30
-    assert phase_correction(0.1 * period, period) == pytest.approx(0.0)   # sent just after arrival: in lock
-    assert phase_correction(0.5 * period, period) < 0                      # waited long: tick earlier
-    assert phase_correction(0.97 * period, period) > 0                     # just missed the last tick: later
-    for waited in np.linspace(0, 2 * period, 50):
-        assert abs(phase_correction(waited, period)) <= PHASE_STEP * period + 1e-12
-
+def test_live_send_budget_paces_to_the_rate_and_absorbs_jitter():
+    budget = SendBudget(30.0, burst=2.0, now=0.0)
+    # frames arriving with jitter around 30 fps all go out at once
+    t = 0.0
+    for gap in [0.040, 0.026, 0.036, 0.030, 0.024, 0.042]:
+        t += gap
+        assert budget.wait(t) == 0.0
+        budget.take(t)
+    # a 120 fps source is thinned to 30 sends a second
+    sends, t = 0, 1.0
+    budget = SendBudget(30.0, burst=2.0, now=t)
+    while t < 3.0:
+        t += 1 / 120
+        if budget.wait(t) == 0.0:
+            budget.take(t)
+            sends += 1
+    assert 58 <= sends <= 62
 
 def test_live_stats_rates_latency_and_status_line():
     stats = LiveStats(window=2.0)
