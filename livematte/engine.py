@@ -8,6 +8,7 @@ Temporal smoothing (optional) works at the M-Net's size; ``reset()`` clears it (
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -71,12 +72,18 @@ class Matter:
             raise InputError(str(exc)) from None
         self.model_name = model
         # ONNX Runtime on CPU (faster here, and graceful when the cores are shared); torch on CUDA.
-        if backend == "auto":
-            backend = "onnx" if self.device.type == "cpu" else "torch"
         if backend == "onnx" and self.device.type != "cpu":
             raise SettingsError("the onnx backend runs on the CPU; use --device cpu or the torch backend")
-        self.backend = backend
-        self._onnx = OnnxModel(self.model, threads) if backend == "onnx" else None
+        self._onnx = None
+        if backend in ("auto", "onnx") and self.device.type == "cpu":
+            try:
+                self._onnx = OnnxModel(self.model, threads)
+            except Exception as exc:  # exporter or runtime missing or broken: say so, and use torch
+                if backend == "onnx":
+                    raise SettingsError(f"the onnx backend is not available: {exc}") from None
+                warnings.warn(f"ONNX Runtime backend unavailable ({exc}); running the model in torch (slower)",
+                              RuntimeWarning, stacklevel=2)
+        self.backend = "onnx" if self._onnx is not None else "torch"
         self.tnet_size, self.mnet_size = tnet_size, max(mnet_size, tnet_size)
         self.upsample = upsample
         self.smoother = TemporalSmoother(smoothing, smoothing_strength)

@@ -79,3 +79,17 @@ def test_auto_backend_is_onnx_on_cpu(tiny_matter):
     assert tiny_matter.backend == "onnx"
     with pytest.raises(SettingsError):
         Matter(model="shm-tiny", weights=None, backend="tensorrt")
+
+
+def test_auto_backend_falls_back_to_torch_when_onnx_export_fails(monkeypatch):
+    import livematte.engine as engine
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Module onnx is not installed!")
+
+    monkeypatch.setattr(engine, "OnnxModel", broken)
+    with pytest.warns(RuntimeWarning, match="torch"):
+        m = Matter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=64)
+    assert m.backend == "torch" and m(np.zeros((32, 32, 3), np.uint8)).shape == (32, 32)
+    with pytest.raises(SettingsError, match="onnx backend is not available"):
+        Matter(model="shm-tiny", weights=None, backend="onnx")
