@@ -83,6 +83,14 @@ class ConvertResult:
     seconds: float
 
 
+class ConversionInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during ``convert_video``; ``result`` says how far it got (the partial file plays)."""
+
+    def __init__(self, result: ConvertResult):
+        super().__init__(f"interrupted after {result.frames_written} frames")
+        self.result = result
+
+
 MatterSource = Union[Matter, Callable[[], Matter], None]
 
 
@@ -167,6 +175,9 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
                 os.replace(temp, out)
             else:
                 temp.unlink(missing_ok=True)
+        if interrupted:  # replaces the KeyboardInterrupt with one that says how far the run got
+            raise ConversionInterrupted(ConvertResult(out, writer.frames_written, info.frames, False,
+                                                      time.perf_counter() - started)) from None
     return ConvertResult(out, writer.frames_written, info.frames, completed, time.perf_counter() - started)
 
 

@@ -141,8 +141,11 @@ def test_interrupt_finalizes_a_playable_partial_file(tiny_matter, tmp_path):
         if n == 10:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    from livematte.offline import ConversionInterrupted
+
+    with pytest.raises(ConversionInterrupted) as stop:
         convert_video(src, out, matter=tiny_matter, progress=False, on_frame=interrupt_after_10)
+    assert stop.value.result.frames_written >= 10 and stop.value.result.output == out
     frames, pts, _, _, audio = read_all(out)  # the partial file is in place and decodes
     assert 10 <= len(frames) < 40 and audio > 0
     assert not list(tmp_path.glob(".*partial*"))

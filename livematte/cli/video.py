@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from ..composite import OUTPUT_TYPES
-from ..offline import convert_video
+from ..offline import ConversionInterrupted, convert_video
 from .common import add_engine_options, make_matter
 
 HELP = """Output format follows the extension: .mp4 H.264, .mov ProRes 4444 (with alpha), .webm VP9
@@ -32,8 +32,11 @@ def run(args) -> int:
         result = convert_video(args.input, args.output, background=args.background, output_type=args.output_type,
                                matter=lambda: make_matter(args), overwrite=args.overwrite,
                                progress=not args.no_progress)
-    except KeyboardInterrupt:
-        print("livematte: interrupted; the partial output was finalized and plays", file=sys.stderr)
+    except ConversionInterrupted as stop:
+        r = stop.result
+        total = f" of {r.frames_expected}" if r.frames_expected else ""
+        where = f"; the partial output {r.output} was finalized and plays" if r.frames_written else ""
+        print(f"livematte: interrupted after {r.frames_written}{total} frames{where}", file=sys.stderr)
         return 130
     fps = result.frames_written / result.seconds if result.seconds else 0.0
     print(f"wrote {result.output} ({result.frames_written} frames, {fps:.1f} fps)")
