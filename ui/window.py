@@ -372,15 +372,20 @@ class LiveWindow(QtWidgets.QMainWindow):
         if name:
             self.save_preset(name)
 
-    def save_preset(self, name: str) -> bool:
+    def _preset_change(self, change, describe) -> bool:
+        """Run a store operation that returns a preset; show its error, or reload the list and say what happened."""
         try:
-            preset = self.store.save(name, self.settings)
+            preset = change()
         except LivematteError as exc:
             self.show_notice(str(exc), error=True)
             return False
         self._reload_presets(select=preset.name)
-        self.show_notice(f"preset {preset.name!r} saved in {preset.path}")
+        self.show_notice(describe(preset))
         return True
+
+    def save_preset(self, name: str) -> bool:
+        return self._preset_change(lambda: self.store.save(name, self.settings),
+                                   lambda p: f"preset {p.name!r} saved in {p.path}")
 
     def _on_rename_preset(self) -> None:
         old = self.current_preset
@@ -389,14 +394,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.rename_preset(old, new)
 
     def rename_preset(self, old: str, new: str) -> bool:
-        try:
-            preset = self.store.rename(old, new)
-        except LivematteError as exc:
-            self.show_notice(str(exc), error=True)
-            return False
-        self._reload_presets(select=preset.name)
-        self.show_notice(f"preset renamed to {preset.name!r}")
-        return True
+        return self._preset_change(lambda: self.store.rename(old, new), lambda p: f"preset renamed to {p.name!r}")
 
     def _on_delete_preset(self) -> None:
         name = self.current_preset
