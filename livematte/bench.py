@@ -108,9 +108,12 @@ def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: 
 def bench_offline(matter, clip: Path, label: str) -> dict:
     from .offline import convert_video
 
+    timings: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        result = convert_video(clip, Path(tmp) / "out.mp4", background="blur", matter=matter, progress=False)
-    return {"model": label, "fps": result.frames_written / result.seconds, "frames": result.frames_written}
+        result = convert_video(clip, Path(tmp) / "out.mp4", background="blur", matter=matter, progress=False,
+                               timings=timings)
+    return {"model": label, "fps": result.frames_written / result.seconds, "frames": result.frames_written,
+            "stages_ms": {k: _median_ms(v) for k, v in timings.items()}}
 
 
 def peak_memory_mb() -> float:
@@ -165,7 +168,9 @@ def format_report(results: dict, ours: str, peer: str | None) -> str:
                      f"| {r['dropped']} | {g('capture/decode')} | {tnet} | {mnet} | {g('upsample')} | {g('smooth')} | "
                      f"{g('composite')} |")
     for o in results["offline"]:
-        lines.append(f"\noffline 1920x1080 H.264 → H.264 ({o['frames']} frames), {o['model']}: {o['fps']:.1f} fps")
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in o["stages_ms"].items())
+        lines.append(f"\noffline 1920x1080 H.264 → H.264 ({o['frames']} frames), {o['model']}: {o['fps']:.1f} fps "
+                     f"(stage medians, ms: {stages})")
     if peer:
         for size, r in ratios(results, ours, peer).items():
             lines.append(f"\n{size}: inference {r['inference_ratio']:.2f}× the peer's time, end-to-end fps "

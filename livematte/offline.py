@@ -105,8 +105,11 @@ def _get_matter(matter: MatterSource, **defaults) -> Matter:
 def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | None = None, *,
                   background: str | None = "green", output_type: str = "composite", matter: MatterSource = None,
                   overwrite: bool = False, progress: bool = True, queue_size: int = 4,
-                  on_frame: Callable[[int], None] | None = None) -> ConvertResult:
-    """Matte every frame of a video and encode the result, keeping audio and exact timing."""
+                  on_frame: Callable[[int], None] | None = None,
+                  timings: dict[str, list[float]] | None = None) -> ConvertResult:
+    """Matte every frame of a video and encode the result, keeping audio and exact timing.
+
+    ``timings``, when given, collects each stage's seconds per frame (decode, matte, composite, encode)."""
     if output_type not in OUTPUT_TYPES:
         raise SettingsError(f"output type must be one of {', '.join(OUTPUT_TYPES)}, not {output_type!r}")
     input_path = Path(input_path)
@@ -140,23 +143,46 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
 
             bar = tqdm(total=info.frames, unit="frame", desc=out.name, dynamic_ncols=True, smoothing=0.1)
 
+        def timed(stage, fn):
+            """``fn``, recording its seconds per call under ``stage`` when timings are collected."""
+            if timings is None:
+                return fn
+
+            def run(*args):
+                t0 = time.perf_counter()
+                try:
+                    return fn(*args)
+                finally:
+                    timings.setdefault(stage, []).append(time.perf_counter() - t0)
+            return run
+
+        decode_next = timed("decode", next)
+        matte_frame = timed("matte", matter)
+        render_frame = timed("composite", render_output)
+        write_frame = timed("encode", writer.write)
+
+        def frames():
+            it = iter(reader)
+            while (frame := decode_next(it, None)) is not None:
+                yield frame
+
         def matte(frame):
-            return frame, matter(frame.rgb)
+            return frame, matte_frame(frame.rgb)
 
         def render(item):
             frame, alpha = item
-            return render_output(frame.rgb, alpha, None, bg, output_type), frame.pts
+            return render_frame(frame.rgb, alpha, None, bg, output_type), frame.pts
 
         def encode(item):
             image, pts = item
-            writer.write(image, pts)
+            write_frame(image, pts)
             if bar is not None:
                 bar.update(1)
             if on_frame is not None:
                 on_frame(writer.frames_written)
 
         try:
-            completed = Pipeline(reader, [matte, render], encode, maxsize=queue_size, name="video").run()
+            completed = Pipeline(frames(), [matte, render], encode, maxsize=queue_size, name="video").run()
         except KeyboardInterrupt:
             interrupted = True
             raise

@@ -15,6 +15,7 @@ def test_bench_reports_stages_fps_latency_and_peer_ratio(tiny_matter_factory):
     for stage in ("capture/decode", "tnet", "mnet", "upsample", "composite"):
         assert stage in live["stages_ms"], stage
     assert [o["frames"] for o in results["offline"]] == [4, 4]
+    assert set(results["offline"][0]["stages_ms"]) == {"decode", "matte", "composite", "encode"}
     report = format_report(results, "ours", "other")
     assert "the peer's time" in report and "peak memory" in report
 
