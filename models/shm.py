@@ -23,6 +23,13 @@ def fuse_alpha(trimap_probs: torch.Tensor, raw_alpha: torch.Tensor) -> torch.Ten
     return fs + us * raw_alpha
 
 
+def channel_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """Softmax over dim 1, written out: the same values as ``torch.softmax(logits, 1)``, but ONNX Runtime runs
+    its Softmax on a non-last axis through transposes, which cost more than the whole M-Net (3 of 13 ms)."""
+    e = torch.exp(logits - logits.amax(dim=1, keepdim=True))
+    return e / e.sum(dim=1, keepdim=True)
+
+
 @dataclass(frozen=True)
 class SHMConfig:
     tnet_width: float = 1.0
@@ -49,6 +56,6 @@ class SHM(nn.Module):
         """M-Net and fusion, given the T-Net's logits at any size (brought to the image's size here)."""
         if logits.shape[-2:] != image.shape[-2:]:
             logits = F.interpolate(logits, size=image.shape[-2:], mode="bilinear", align_corners=False)
-        probs = torch.softmax(logits, dim=1)
+        probs = channel_softmax(logits)
         raw_alpha = self.mnet(image, probs)
         return logits, raw_alpha, fuse_alpha(probs, raw_alpha)

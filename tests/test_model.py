@@ -106,3 +106,10 @@ def test_pickled_code_is_not_executed(tmp_path):
     path.write_bytes(pickle.dumps({"format": "livematte-weights-1", "state_dict": Evil()}))
     with pytest.raises(WeightsError):
         create_model("shm-tiny", weights=path)
+
+
+def test_channel_softmax_matches_torch_softmax_also_for_large_logits():
+    from livematte.models.shm import channel_softmax
+
+    logits = torch.randn(2, 3, 5, 7) * 40  # large values: exp would overflow without the max subtraction
+    torch.testing.assert_close(channel_softmax(logits), torch.softmax(logits, dim=1))
