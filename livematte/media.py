@@ -192,7 +192,8 @@ class VideoWriter:
         self.frames_written = 0
 
     def write(self, image: np.ndarray, pts: int | None = None) -> None:
-        frame = av.VideoFrame.from_ndarray(image, format=self._frame_format)
+        """``image``: H×W×3 RGB, H×W×4 RGBA (alpha writers) or H×W grey (an alpha matte as a picture)."""
+        frame = av.VideoFrame.from_ndarray(image, format="gray" if image.ndim == 2 else self._frame_format)
         last = self._last_pts
         if pts is None:  # no timestamp: one frame after the last
             pts = 0 if last is None else last + self._frame_step

@@ -205,3 +205,18 @@ def test_overwriting_a_png_sequence_leaves_no_stale_frames(tiny_matter, tmp_path
     _convert(tiny_matter, tmp_path / "short.mp4", folder, output_type="alpha", overwrite=True)
     assert sorted(p.name for p in folder.glob("*.png")) == [f"{i:05d}.png" for i in range(6)]
     assert (folder / "notes.txt").read_text() == "mine"  # files that are not frames are left alone
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".mov", ".webm"])
+def test_alpha_matte_into_a_video_file_is_a_grey_picture_of_the_matte(clip, tmp_path, ext):
+    from fakes import StubMatter
+
+    out = tmp_path / f"matte{ext}"
+    result = convert_video(clip, out, matter=StubMatter(), output_type="alpha", progress=False)
+    frames = [f.rgb.astype(int) for f in VideoReader(out)]
+    assert result.frames_written == len(frames) == 12
+    h, w = frames[0].shape[:2]
+    for rgb in frames:
+        assert np.abs(rgb - rgb[..., :1]).max() <= 8  # grey: R = G = B up to chroma rounding
+        assert rgb[h // 2 - 4:h // 2 + 4, w // 2 - 4:w // 2 + 4].min() >= 245  # the stub's opaque centre
+        assert rgb[:h // 8, :w // 8].max() <= 10  # and its clear corner
