@@ -102,7 +102,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.readout.setStyleSheet("font-family: monospace;")
         self.model_label = QtWidgets.QLabel(self.model_note)
         self.model_label.setWordWrap(True)
-        self.model_label.setStyleSheet("color: #b26a00;")
+        if not getattr(self.matter, "trained", True):  # a warning colour only when there is something to warn of
+            self.model_label.setStyleSheet("color: #b26a00;")
         self.notice = QtWidgets.QLabel("")
         self.notice.setWordWrap(True)
         self.notice.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)

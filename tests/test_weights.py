@@ -1,0 +1,34 @@
+"""The shipped weights: they load by default and cut the person out of the demo clip (a held-out photo)."""
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from livematte import Matter
+from livematte.media import VideoReader
+from livematte.metrics import iou
+from livematte.models import default_weights_path
+
+DEMO = Path(__file__).resolve().parents[1] / "livematte" / "assets" / "demo.mp4"
+MASKS = Path(__file__).resolve().parent / "data" / "demo_masks.png"  # first | last frame, by scripts/make_demo_clip.py
+
+pytestmark = pytest.mark.skipif(not default_weights_path("shm").is_file(), reason="no trained weights ship yet")
+
+
+def test_default_engine_loads_the_shipped_weights():
+    assert Matter().trained
+
+
+def test_shipped_weights_cut_out_the_person_in_the_demo_clip():
+    frames = [f.rgb for f in VideoReader(DEMO)]
+    masks = cv2.imread(str(MASKS), cv2.IMREAD_GRAYSCALE) > 127
+    h, w = frames[0].shape[:2]
+    matter = Matter()
+    for frame, mask in ((frames[0], masks[:, :w]), (frames[-1], masks[:, w:])):
+        alpha = matter(frame)
+        assert iou(alpha, mask) >= 0.85  # full body, then upper body
+        # confident where it is sure: nearly all of the person opaque, nearly all of the background clear
+        inner = cv2.erode(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+        outer = cv2.dilate(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0
+        assert np.mean(alpha[inner] > 0.9) > 0.95 and np.mean(alpha[outer] < 0.1) > 0.95
