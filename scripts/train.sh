@@ -8,4 +8,4 @@ T="python -m livematte.training.train --runs runs --threads ${TRAIN_THREADS:-2}"
 $T --stage tnet --steps 3000  --size 192 --batch 16 --lr 2e-3          # low-resolution warm-up: more samples per CPU minute
 $T --stage tnet --steps 5600  --size 256 --batch 16 --lr 1e-3          # T-Net pre-train at the working size
 $T --stage mnet --steps 900   --size 256 --batch 16 --lr 2e-3          # M-Net pre-train on ground-truth trimaps
-$T --stage e2e  --steps 700   --size 256 --batch 12 --lr 3e-4 --export models/weights/shm.pt
+$T --stage e2e  --steps 2000  --size 256 --batch 12 --lr 3e-4 --export models/weights/shm.pt
