@@ -61,6 +61,8 @@ class Matter:
             raise SettingsError(f"upsample must be one of {', '.join(UPSAMPLERS)}, not {upsample!r}")
         if not 64 <= tnet_size <= 2048 or not 64 <= mnet_size <= 4096:
             raise SettingsError("tnet_size must be in 64..2048 and mnet_size in 64..4096")
+        if threads is not None and threads < 0:
+            raise SettingsError(f"threads must be 0 (one per core) or more, not {threads}")
         self.device = resolve_device(device)
         if threads:
             torch.set_num_threads(threads)

@@ -43,16 +43,19 @@ def _fit(img, side, interp=cv2.INTER_AREA):
 
 
 def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[Path], clips: Sequence[Path],
-               limit: int | None = None) -> EvalData:
-    """people: (image, mask, alpha) paths. Each person is composited onto one background chosen by a fixed seed."""
+               limit: int | None = None, composites: bool = True) -> EvalData:
+    """people: (image, mask, alpha) paths. Each person is composited onto one background chosen by a fixed seed
+    (``composites=False``: the photos and masks only)."""
     rng = random.Random(EVAL_SEED)
     people = list(people)[:limit] if limit else list(people)
     data = EvalData(clips=list(clips))
-    bgs = [cv2.cvtColor(cv2.imread(str(b)), cv2.COLOR_BGR2RGB) for b in backgrounds]
+    bgs = [cv2.cvtColor(cv2.imread(str(b)), cv2.COLOR_BGR2RGB) for b in backgrounds] if composites else []
     for image_path, mask_path, alpha_path in people:
         rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
         mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE) > 127
         data.photos.append((rgb, mask))
+        if not composites:
+            continue
         alpha = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
         rgb_s, alpha_s = _fit(rgb, COMPOSITE_SIDE), _fit(alpha, COMPOSITE_SIDE)
         fg = estimate_foreground(rgb_s, alpha_s).astype(np.float32)
@@ -131,7 +134,7 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def heldout_data(shared: Path, limit: int | None = None) -> EvalData:
+def heldout_data(shared: Path, limit: int | None = None, composites: bool = True) -> EvalData:
     """The held-out split of ../shared (models/heldout_split.json)."""
     from .training.data import load_split
 
@@ -143,7 +146,7 @@ def heldout_data(shared: Path, limit: int | None = None) -> EvalData:
         people.append((d / "images" / f"{stem}.jpg", d / "masks" / f"{stem}.png", d / "alpha" / f"{stem}.png"))
     bgs = [shared / "data" / n for n in split["heldout"]["backgrounds"]]
     clips = [shared / "data" / "video" / c for c in FLICKER_CLIPS if (shared / "data" / "video" / c).is_file()]
-    return build_data(people, bgs, clips, limit)
+    return build_data(people, bgs, clips, limit, composites)
 
 
 def run_eval(models: dict[str, Callable], data: EvalData, json_path: Path | None = None) -> list[dict]:

@@ -17,6 +17,7 @@ capture time, so latency (output − capture) is measured per frame.
 from __future__ import annotations
 
 import collections
+import functools
 import threading
 import time
 import weakref
@@ -78,12 +79,23 @@ def mirror_frame(rgb: np.ndarray) -> np.ndarray:
     return cv2.flip(rgb, 1)
 
 
+@functools.lru_cache(maxsize=4)  # one per frame size, made once rather than every frame; callers only read it
+def _key_frame(height: int, width: int, channels: int = 3) -> np.ndarray:
+    frame = np.empty((height, width, channels), np.uint8)
+    frame[:] = KEY_GREEN
+    frame.flags.writeable = False
+    return frame
+
+
+@functools.lru_cache(maxsize=4)  # the preview asks for the same size every frame; callers only read it
 def checkerboard(height: int, width: int, cell: int = 16) -> np.ndarray:
-    """The usual light/dark grey checkerboard that stands for transparency in image editors."""
+    """The usual light/dark grey checkerboard that stands for transparency in image editors (read-only)."""
     yy, xx = np.indices((height, width))
     light = ((yy // cell + xx // cell) % 2 == 0)
     board = np.where(light, 204, 153).astype(np.uint8)
-    return np.repeat(board[..., None], 3, axis=2)
+    board = np.repeat(board[..., None], 3, axis=2)
+    board.flags.writeable = False
+    return board
 
 
 def composite_live(rgb: np.ndarray, alpha: np.ndarray,
@@ -95,9 +107,7 @@ def composite_live(rgb: np.ndarray, alpha: np.ndarray,
     which never forms the foreground at full size (half the cost at 720p)."""
     if background.transparent:
         fg = decontaminate(rgb, alpha)
-        key = np.empty_like(rgb)
-        key[:] = KEY_GREEN
-        return composite(fg, alpha, key), fg
+        return composite(fg, alpha, _key_frame(*rgb.shape)), fg
     return composite_decontaminated(rgb, alpha, background.render(rgb)), None
 
 

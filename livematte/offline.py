@@ -201,7 +201,8 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
                 os.replace(temp, out)
             else:
                 temp.unlink(missing_ok=True)
-        if interrupted:  # replaces the KeyboardInterrupt with one that says how far the run got
+        if interrupted and keep:  # replaces the KeyboardInterrupt with one that says how far the run got
+            # (not when closing failed: that error, and the untouched target, are what the user must hear of)
             raise ConversionInterrupted(ConvertResult(out, writer.frames_written, info.frames, False,
                                                       time.perf_counter() - started)) from None
     return ConvertResult(out, writer.frames_written, info.frames, completed, time.perf_counter() - started)

@@ -8,6 +8,7 @@ refinement (image + logits -> fused alpha), timed separately.
 from __future__ import annotations
 
 import io
+import time
 import warnings
 
 import numpy as np
@@ -47,7 +48,7 @@ class OnnxModel:
     """Callable like the engine's torch path: (uint8 image at M-Net size, uint8 image at T-Net size) -> alpha.
     ``timings`` holds the last call's T-Net and M-Net seconds."""
 
-    def __init__(self, model: nn.Module, threads: int | None = None, spinning: bool = False):
+    def __init__(self, model: nn.Module, threads: int | None = None):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -55,7 +56,7 @@ class OnnxModel:
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         # Spinning threads win in isolation but collapse when the cores are shared (see livematte bench).
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         tnet, refine = export_onnx(model)
         self.tnet = ort.InferenceSession(tnet, opts, providers=["CPUExecutionProvider"])
         self.refine = ort.InferenceSession(refine, opts, providers=["CPUExecutionProvider"])
@@ -66,8 +67,6 @@ class OnnxModel:
         return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32) * np.float32(1 / 255)
 
     def __call__(self, image_m: np.ndarray, image_t: np.ndarray) -> np.ndarray:
-        import time
-
         t0 = time.perf_counter()
         logits = self.tnet.run(None, {"image_small": self._tensor(image_t)})[0]
         t1 = time.perf_counter()

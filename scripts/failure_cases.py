@@ -15,7 +15,9 @@ import cv2
 import numpy as np
 
 from livematte import Matter
+from livematte.composite import alpha_to_uint8
 from livematte.evaluate import heldout_data
+from livematte.media import write_image
 from livematte.metrics import iou
 from livematte.peers import PeerModel
 
@@ -28,7 +30,7 @@ def _tile(rgb: np.ndarray) -> np.ndarray:
 
 
 def _grey(alpha: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor((alpha * 255 + 0.5).clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(alpha_to_uint8(alpha), cv2.COLOR_GRAY2RGB)
 
 
 def main() -> None:
@@ -38,8 +40,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--worst", type=int, default=8)
     a = ap.parse_args()
-    data = heldout_data(a.shared)
-    data.composites, data.clips = [], []
+    data = heldout_data(a.shared, composites=False)
     ours, peer = Matter(), PeerModel(a.peer)
     scored = []
     for i, (rgb, mask) in enumerate(data.photos):
@@ -53,7 +54,7 @@ def main() -> None:
             rgb, mask = data.photos[i]
             row = np.hstack([_tile(rgb), _tile(_grey(alpha_ours)), _tile(_grey(alpha_peer)),
                              _tile(_grey(mask.astype(np.float32)))])
-            cv2.imwrite(str(a.out / f"worst{rank:02d}_photo{i:03d}.png"), cv2.cvtColor(row, cv2.COLOR_RGB2BGR))
+            write_image(a.out / f"worst{rank:02d}_photo{i:03d}.png", row)
     print(f"panels of the {a.worst} worst in {a.out}")
 
 

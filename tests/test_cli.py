@@ -49,8 +49,10 @@ def test_bad_options_exit_nonzero(clip, tmp_path, capsys):
     assert main(["video", str(clip), "-o", str(tmp_path / "o.avi"), *TINY]) == 2
     assert main(["video", str(clip), "-o", str(tmp_path / "no" / "dir" / "o.mp4"), *TINY]) == 2
     assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), "--smoothing", "wobble", *TINY]) == 2
+    assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), *TINY, "--threads", "-1"]) == 2
+    assert main(["bench", "--json", str(tmp_path / "no" / "b.json"), *TINY[:-1], "--sizes", "64x48"]) == 2
     err = capsys.readouterr().err
-    assert err.count("livematte: error:") == 4
+    assert err.count("livematte: error:") == 6 and "threads" in err and "does not exist" in err
 
 
 def test_corrupt_weights_file_is_a_clear_error(clip, tmp_path, capsys):

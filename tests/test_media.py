@@ -220,3 +220,22 @@ def test_alpha_matte_into_a_video_file_is_a_grey_picture_of_the_matte(clip, tmp_
         assert np.abs(rgb - rgb[..., :1]).max() <= 8  # grey: R = G = B up to chroma rounding
         assert rgb[h // 2 - 4:h // 2 + 4, w // 2 - 4:w // 2 + 4].min() >= 245  # the stub's opaque centre
         assert rgb[:h // 8, :w // 8].max() <= 10  # and its clear corner
+
+
+def test_interrupt_with_a_failing_close_reports_the_close_error_not_a_finished_partial_file(clip, tmp_path,
+                                                                                             monkeypatch):
+    from livematte import media, offline
+    from fakes import StubMatter
+
+    def interrupted_run(self):
+        raise KeyboardInterrupt
+
+    def failing_close(self):
+        raise OutputError("disk full")
+
+    monkeypatch.setattr(offline.Pipeline, "run", interrupted_run)
+    monkeypatch.setattr(media.VideoWriter, "close", failing_close)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(OutputError, match="disk full"):
+        convert_video(clip, out, matter=StubMatter(), progress=False)
+    assert not out.exists() and not list(tmp_path.glob(".out*"))

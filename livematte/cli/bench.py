@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import add_engine_options, make_matter
+from .common import add_engine_options, check_json_target, make_matter
 
 
 def add_parser(sub) -> None:
@@ -25,6 +25,7 @@ def run(args) -> int:
     from ..bench import format_report, run_bench
     from ..peers import PeerModel
 
+    check_json_target(args.json)
     matter = make_matter(args)
     ours = f"livematte {args.model}"
     models = {ours: matter}

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from ..engine import Matter
+from ..errors import OutputError
 from ..offline import parse_smoothing
 
 
@@ -22,6 +23,12 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str = "none", thre
                         "other pipeline stages, which lowers live latency")
     g.add_argument("--smoothing", default=smoothing,
                    help=f"temporal smoothing: none, ema[:S] or motion[:S], S in 0..0.95 (default: {smoothing})")
+
+
+def check_json_target(path) -> None:
+    """Refuse a --json path whose folder is missing before a long run, not after it (the figures would be lost)."""
+    if path is not None and not path.parent.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {path.parent} does not exist")
 
 
 def make_matter(args) -> Matter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
-from .common import add_engine_options, make_matter
+from .common import add_engine_options, check_json_target, make_matter
 
 
 def add_parser(sub) -> None:
@@ -23,6 +23,7 @@ def run(args) -> int:
 
     if not (args.shared / "data").is_dir():
         raise InputError(f"no data folder at {args.shared}/data (give --shared PATH)")
+    check_json_target(args.json)
     models = {f"livematte {args.model}": make_matter(args)}
     for path in args.peer:
         peer = PeerModel(path)

@@ -96,8 +96,6 @@ def make_live_matter(args, settings: Settings):
     """The engine at the working sizes of ``settings.quality`` (or --tnet-size/--mnet-size)."""
     from .common import make_matter
 
-    if args.threads is not None and args.threads < 0:
-        raise SettingsError(f"--threads must be 0 (one per core) or more, not {args.threads}")
     tnet, mnet = QUALITY_SIZES[settings.quality]
     engine_args = argparse.Namespace(**vars(args))
     engine_args.tnet_size = args.tnet_size or tnet

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -60,6 +61,10 @@ def run(args) -> int:
         window.start_virtual_camera()
     if args.screenshot is not None:
         return _screenshot_and_quit(app, window, args.screenshot, args.frames)
+    # Ctrl-C / SIGTERM: quit the event loop, then shut down cleanly below. Raising inside the loop (the CLI's
+    # default) would surface in a Qt slot, where PyQt5 aborts the process with the camera still held.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
     try:
         return app.exec_()
     finally:
