@@ -7,7 +7,8 @@ import torch
 
 from livematte.models import create_model
 from livematte.training.data import Person, make_sample, trimap_from_alpha
-from livematte.training.train import STAGES, step_loss
+from livematte.models import save_weights
+from livematte.training.train import STAGES, load_start, step_loss
 
 
 def _person(colour=(220, 20, 20), real_only=False, size=80):
@@ -71,3 +72,22 @@ def test_stage_losses_are_finite_and_train(stage):
         opt.step()
         losses.append(loss.item())
     assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("kind", ["ckpt", "weights"])
+def test_a_new_run_starts_from_a_checkpoint_or_weights_file(tmp_path, kind):
+    torch.manual_seed(1)
+    trained = create_model("shm-tiny", weights=None)
+    if kind == "ckpt":
+        path = tmp_path / "last.ckpt"
+        torch.save({"model": trained.state_dict(), "step": 7}, path)
+    else:
+        path = tmp_path / "w.pt"
+        save_weights(trained, path, "shm-tiny", half=False)
+    torch.manual_seed(2)
+    fresh = create_model("shm-tiny", weights=None)
+    key = next(iter(trained.state_dict()))
+    assert not torch.equal(fresh.state_dict()[key], trained.state_dict()[key])
+    load_start(fresh, path, "shm-tiny")
+    for k, v in trained.state_dict().items():
+        assert torch.equal(fresh.state_dict()[k], v), k

@@ -90,13 +90,23 @@ def save_atomic(obj, path: Path):
     os.replace(tmp, path)
 
 
+def load_start(model, path: Path, model_name: str = "shm") -> None:
+    """Load a run's starting weights: another run's checkpoint (.ckpt) or a shipped weights file."""
+    if path.suffix == ".ckpt":
+        state = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    else:
+        state = create_model(model_name, weights=path).state_dict()
+    model.load_state_dict(state)
+
+
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
           model_name: str = "shm", ckpt_every: int = 50, val_every: int = 250, seed: int = 0,
-          threads: int | None = None, export: Path | None = None):
+          threads: int | None = None, export: Path | None = None, name: str | None = None,
+          init: Path | None = None):
     if threads:
         torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    run_dir = runs / stage
+    run_dir = runs / (name or stage)
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "last.ckpt"
     model = create_model(model_name, weights=None).to(device).train()
@@ -111,9 +121,11 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         random.setstate(ck["py_rng"])
         print(f"resumed {stage} at step {start}")
     else:
-        prev = {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt"}.get(stage)
+        if init is not None and not init.is_file():
+            raise SystemExit(f"--init {init}: no such file")
+        prev = init or {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt"}.get(stage)
         if prev is not None and prev.is_file():
-            model.load_state_dict(torch.load(prev, map_location=device, weights_only=False)["model"])
+            load_start(model, prev, model_name)
             print(f"{stage}: starting from {prev}")
         random.seed(seed)
     for g in opt.param_groups:
@@ -186,8 +198,13 @@ def main(argv=None):
     ap.add_argument("--model", default="shm")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     ap.add_argument("--export", type=Path, default=None, help="write a weights file when done")
+    ap.add_argument("--name", default=None, help="run folder under --runs (default: the stage's name); "
+                    "a new name starts a new run, e.g. a second cosine cycle")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="start a new run from this checkpoint (.ckpt) or weights file instead of the previous stage")
     a = ap.parse_args(argv)
-    train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads, export=a.export)
+    train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads, export=a.export,
+          name=a.name, init=a.init)
 
 
 if __name__ == "__main__":
