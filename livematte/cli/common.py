@@ -9,20 +9,24 @@ from ..errors import OutputError
 from ..offline import parse_smoothing
 
 
-def add_engine_options(p: argparse.ArgumentParser, smoothing: str = "none", threads: int | None = None,
-                       mnet_size: int = 384) -> None:
+def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none", threads: int | None = None,
+                       tnet_size: int | None = 256, mnet_size: int | None = 384) -> None:
+    """The model options. A size of None means the verb picks it (live: from --quality); a smoothing of None means
+    the verb declares --smoothing itself."""
     g = p.add_argument_group("model")
     g.add_argument("--model", default="shm", help="model preset (default: shm)")
     g.add_argument("--weights", default="default", help="weights file (default: the shipped weights)")
     g.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    g.add_argument("--tnet-size", type=int, default=256, help="T-Net input, long side in px (default: 256)")
+    g.add_argument("--tnet-size", type=int, default=tnet_size,
+                   help=f"T-Net input, long side in px (default: {tnet_size or 'from --quality'})")
     g.add_argument("--mnet-size", type=int, default=mnet_size,
-                   help=f"M-Net input, long side in px (default: {mnet_size})")
+                   help=f"M-Net input, long side in px (default: {mnet_size or 'from --quality'})")
     g.add_argument("--threads", type=int, default=threads,
-                   help="inference threads (default: %(default)s; none = one per core). One leaves a core to the "
-                        "other pipeline stages, which lowers live latency")
-    g.add_argument("--smoothing", default=smoothing,
-                   help=f"temporal smoothing: none, ema[:S] or motion[:S], S in 0..0.95 (default: {smoothing})")
+                   help=f"inference threads, 0 = one per core (default: {threads or 'one per core'}). One leaves a "
+                        "core to the other pipeline stages, which lowers live latency")
+    if smoothing is not None:
+        g.add_argument("--smoothing", default=smoothing,
+                       help=f"temporal smoothing: none, ema[:S] or motion[:S], S in 0..0.95 (default: {smoothing})")
 
 
 def check_json_target(path) -> None:

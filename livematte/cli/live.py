@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from ..errors import SettingsError
 from ..presets import QUALITY_SIZES, PresetStore, Settings
+from .common import add_engine_options, make_matter
 
 HELP = """Ctrl-C (or SIGTERM) is the normal way to stop: the threads stop, the devices are released and the
 exit status is 0. Without --virtual-cam nothing is sent anywhere: the status line shows what the
@@ -50,14 +51,7 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--feather", type=int, default=None, help="soften the edge by N px (0..20)")
     g.add_argument("--shrink", type=int, default=None, help="pull the edge in by N px (0..20)")
     g.add_argument("--threshold", type=float, default=None, help="hard cut at this alpha (0.05..0.95; 0 = off)")
-    g = p.add_argument_group("model")
-    g.add_argument("--model", default="shm", help="model preset (default: shm)")
-    g.add_argument("--weights", default="default", help="weights file (default: the shipped weights)")
-    g.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    g.add_argument("--tnet-size", type=int, default=None, help="T-Net input px (default: from --quality)")
-    g.add_argument("--mnet-size", type=int, default=None, help="M-Net input px (default: from --quality)")
-    g.add_argument("--threads", type=int, default=1, help="inference threads (default: 1, which leaves a core to "
-                                                          "capture, compositing and output; 0 = one per core)")
+    add_engine_options(p, smoothing=None, threads=1, tnet_size=None, mnet_size=None)  # --smoothing is a look option
 
 
 def list_presets(store: PresetStore) -> None:
@@ -94,8 +88,6 @@ def parse_rate(fps: float | None) -> float | None:
 
 def make_live_matter(args, settings: Settings):
     """The engine at the working sizes of ``settings.quality`` (or --tnet-size/--mnet-size)."""
-    from .common import make_matter
-
     tnet, mnet = QUALITY_SIZES[settings.quality]
     engine_args = argparse.Namespace(**vars(args))
     engine_args.tnet_size = args.tnet_size or tnet
