@@ -76,33 +76,51 @@ def decode_ms(clip: Path) -> float:
     return _median_ms(times)
 
 
-def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: str, size: str) -> LiveResult:
+def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: str, size: str,
+               warmup: float = 1.0) -> LiveResult:
     """The live path itself (``LiveSession``): ``clip`` as a camera at ``fps`` → matte → blurred-background
-    composite → a null sink paced at ``fps``; delivered fps, capture-to-output latency and stage medians."""
+    composite → a null sink paced at ``fps``; delivered fps, capture-to-output latency, drops and stage medians
+    over ``seconds`` of steady running, after ``warmup`` seconds (first inferences, queues filling) that are
+    not counted."""
     from .live import FileCamera, LiveSession
     from .presets import Settings
     from .virtualcam import NullSink
 
     stage_times: dict[str, list[float]] = {}
+    counting = False
 
     def on_timings(timings: dict[str, float]) -> None:
-        for name, value in timings.items():
-            stage_times.setdefault(name, []).append(value)
+        if counting:
+            for name, value in timings.items():
+                stage_times.setdefault(name, []).append(value)
 
     matter.reset()
     session = LiveSession(FileCamera(clip, fps=fps), matter, Settings(background="blur", smoothing="motion"),
                           sink=NullSink(), fps=fps, on_timings=on_timings)
-    started = time.perf_counter()
-    session.run(duration=seconds)
-    elapsed = time.perf_counter() - started
+
+    def wait(span: float) -> None:
+        end = time.perf_counter() + span
+        while session.alive() and time.perf_counter() < end:
+            time.sleep(0.01)
+
+    session.start()
+    try:
+        wait(warmup)
+        counting = True
+        frames0, dropped0 = session.stats.frames, session.status().dropped
+        started = time.perf_counter()
+        wait(seconds)
+        elapsed = time.perf_counter() - started
+        frames, dropped = session.stats.frames - frames0, session.status().dropped - dropped0
+        lat = sorted(list(session.stats.recent_latencies)[len(session.stats.recent_latencies) - frames:])
+    finally:
+        session.close()
+    session.join(0)  # re-raises an error of the session's threads
     keep = ("resize", "tnet", "mnet", "inference", "smooth", "upsample", "composite")
     stages = {"capture/decode": decode_ms(clip)}
     stages.update({k: _median_ms(stage_times[k]) for k in keep if k in stage_times})
-    lat = sorted(session.stats.recent_latencies)
     p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
-    status = session.status()
-    return LiveResult(size, label, session.stats.frames / elapsed, _median_ms(lat), 1000 * p95,
-                      session.stats.frames, status.dropped, stages)
+    return LiveResult(size, label, frames / elapsed, _median_ms(lat), 1000 * p95, frames, dropped, stages)
 
 
 def bench_offline(matter, clip: Path, label: str) -> dict:
