@@ -28,10 +28,10 @@ from typing import Callable, Iterator, Protocol
 import cv2
 import numpy as np
 
-from .composite import Background, composite, cover_resize, parse_background
+from .composite import Background, composite, cover_resize, parse_background, render_output
 from .edges import refine_alpha
 from .errors import DeviceError, InputError, LivematteError, SettingsError
-from .foreground import composite_decontaminated, decontaminate
+from .foreground import decontaminate
 from .media import VideoReader
 from .pipeline import Pipeline
 from .presets import QUALITY_SIZES, Settings
@@ -56,7 +56,6 @@ class LiveFrame:
     index: int                              # the capture index (gaps = frames dropped on the way)
     image: np.ndarray                       # RGB H×W×3 uint8, as sent to the virtual camera
     captured_at: float
-    processed_at: float
     alpha: np.ndarray | None = None         # kept for a transparent background, so that a preview can show
     foreground: np.ndarray | None = None    # the person on a checkerboard instead of on the key colour
 
@@ -103,12 +102,11 @@ def composite_live(rgb: np.ndarray, alpha: np.ndarray,
     """The composite with decontaminated colours: (image for the virtual camera, foreground or None).
 
     A transparent background goes over KEY_GREEN, since a virtual camera carries no alpha; its foreground
-    colours are returned too, for a preview on a checkerboard. Other backgrounds take the fused path,
-    which never forms the foreground at full size (half the cost at 720p)."""
+    colours are returned too, for a preview on a checkerboard. Other backgrounds are the offline composite."""
     if background.transparent:
         fg = decontaminate(rgb, alpha)
         return composite(fg, alpha, _key_frame(*rgb.shape)), fg
-    return composite_decontaminated(rgb, alpha, background.render(rgb)), None
+    return render_output(rgb, alpha, None, background), None
 
 
 class SendBudget:
@@ -354,14 +352,13 @@ class FrameProcessor:
         frame, rgb, alpha, settings = item
         background = self._background_for(settings)
         if alpha is None or background.kind == "none":
-            return LiveFrame(frame.index, rgb, frame.captured_at, time.perf_counter())
+            return LiveFrame(frame.index, rgb, frame.captured_at)
         started = time.perf_counter()
         image, fg = composite_live(rgb, alpha, background)
         if self.on_timings is not None:
             self.on_timings({"composite": time.perf_counter() - started})
         keep = background.transparent
-        return LiveFrame(frame.index, image, frame.captured_at, time.perf_counter(),
-                         alpha if keep else None, fg if keep else None)
+        return LiveFrame(frame.index, image, frame.captured_at, alpha if keep else None, fg if keep else None)
 
     def __call__(self, frame: CapturedFrame) -> LiveFrame:
         """Both stages in one call (for a single thread)."""

@@ -286,10 +286,10 @@ def test_ui_preview_helpers():
     assert fit_size(1280, 720, 640, 640) == (640, 360) and fit_size(100, 400, 300, 200) == (50, 200)
     from livematte.live import LiveFrame
 
-    frame = LiveFrame(0, np.full((40, 80, 3), 7, np.uint8), 0.0, 0.0)
+    frame = LiveFrame(0, np.full((40, 80, 3), 7, np.uint8), 0.0)
     assert preview_image(frame, (40, 40)).shape == (20, 40, 3)
     alpha = np.zeros((40, 80), np.float32)
-    transparent = LiveFrame(0, np.zeros((40, 80, 3), np.uint8), 0.0, 0.0, alpha, np.zeros((40, 80, 3), np.uint8))
+    transparent = LiveFrame(0, np.zeros((40, 80, 3), np.uint8), 0.0, alpha, np.zeros((40, 80, 3), np.uint8))
     assert set(np.unique(preview_image(transparent, (80, 40)))) == {153, 204}
 
 
