@@ -17,7 +17,7 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 
 from livematte.composite import VIDEO_EXTENSIONS, parse_colour
 from livematte.errors import LivematteError
-from livematte.live import LiveSession, format_status, open_source
+from livematte.live import DEFAULT_FPS, DEFAULT_SIZE, LiveSession, format_status, open_source
 from livematte.presets import Preset, PresetStore, Settings
 
 from .preview import preview_image
@@ -493,8 +493,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.vcam is not None:
             return True
         source = self.session.source if self.session is not None else None
-        width, height = (source.width, source.height) if source is not None else (self.size or (1280, 720))
-        fps = self.fps or (source.fps if source is not None else 30.0)
+        width, height = (source.width, source.height) if source is not None else (self.size or DEFAULT_SIZE)
+        fps = self.fps or (source.fps if source is not None else DEFAULT_FPS)
         try:
             self.vcam = self._open_virtual_camera(width, height, fps)
         except LivematteError as exc:

@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 
 from ..errors import SettingsError
+from ..live import DEFAULT_FPS, DEFAULT_SIZE
 from ..presets import QUALITY_SIZES, PresetStore, Settings
 from .common import add_engine_options, make_matter
 
@@ -31,10 +32,10 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("camera and virtual camera")
     g.add_argument("--camera", default="0", help="camera index (0, 1, ...) or a video file to loop as a fake "
                                                  "camera (default: 0)")
-    g.add_argument("--size", default=None, help="WxH to ask the camera for (default: 1280x720; a video file keeps "
-                                                "its own size unless given)")
+    g.add_argument("--size", default=None, help=f"WxH to ask the camera for (default: {DEFAULT_SIZE[0]}x"
+                                                f"{DEFAULT_SIZE[1]}; a video file keeps its own size unless given)")
     g.add_argument("--fps", type=float, default=None, help="frame rate to ask for and to send at (default: what "
-                                                           "the camera gives, 30 if it does not say)")
+                                                           f"the camera gives, {DEFAULT_FPS:g} if it does not say)")
     g.add_argument("--virtual-cam", action="store_true", help="send the result to the virtual camera")
     g.add_argument("--vcam-backend", default=None, help="pyvirtualcam backend (default: the first that works)")
     g.add_argument("--vcam-device", default=None, help="virtual camera device, e.g. /dev/video10")
