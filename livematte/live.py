@@ -530,16 +530,20 @@ class LiveSession:
         return done
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop, wait, release the source and the background; errors are left to join()/run()."""
+        """Stop, wait up to ``timeout`` s for all the threads together, release the source and the background;
+        errors are left to join()/run()."""
         if self._closed:
             return
         self.stop()
+        deadline = time.monotonic() + timeout
         for t in [self._output, *self.pipeline.threads]:
             if t.ident is not None:  # started
-                t.join(timeout)
+                t.join(max(0.0, deadline - time.monotonic()))
         if not self.pipeline.alive():
             self._capture.close()  # the source's generator: runs its cleanup (closes a file being read)
             self.processor.close()
+        # Only now, when the capture thread has stopped or the deadline has passed: a camera stuck in a read must
+        # still be released, but one that stops in time is never closed under it.
         self.source.close()
         self._closed = True
 

@@ -13,7 +13,7 @@ from clips import frame_id, frame_image, make_clip
 from fakes import FakeCapture, SlowMatter, recording_vcam  # noqa: F401 - recording_vcam is a fixture
 from livematte.edges import feather_alpha, refine_alpha, shrink_alpha, threshold_alpha
 from livematte.errors import DeviceError, InputError, SettingsError
-from livematte.live import (Camera, SendBudget, FileCamera, LiveSession, LiveStats, checkerboard, format_status,
+from livematte.live import (CapturedFrame, Camera, SendBudget, FileCamera, LiveSession, LiveStats, checkerboard, format_status,
                             mirror_frame, open_source, parse_size)
 from livematte.presets import Settings
 from livematte.virtualcam import KEY_GREEN, VirtualCamera
@@ -353,6 +353,53 @@ def test_live_pipeline_stops_cleanly_mid_stream(camera_clip, tiny_matter):
     assert session.join(timeout=3.0) is True
     session.close()
     assert not session.alive() and threading.active_count() == before
+
+
+class _StuckSource:
+    """A camera whose read never returns after the first frame (until ``unstick``), and whose close records
+    whether the capture thread was still running at that moment."""
+
+    name, width, height, fps = "stuck", 64, 48, 30.0
+
+    def __init__(self):
+        self.unstick = threading.Event()
+        self.closed_while_capturing: bool | None = None
+
+    def frames(self, stop):
+        yield CapturedFrame(0, frame_image(0, 64, 48), time.perf_counter())
+        self.unstick.wait(30)  # ignores stop, like a driver stuck in read()
+
+    def close(self):
+        self.closed_while_capturing = any(t.name == "live-source" and t.is_alive() for t in threading.enumerate())
+
+
+class _StuckMatter:
+    def __init__(self, unstick):
+        self.unstick = unstick
+
+    def __call__(self, rgb):
+        self.unstick.wait(30)
+        return np.ones(rgb.shape[:2], np.float32)
+
+
+def test_live_close_waits_one_deadline_for_all_threads_then_releases_the_source(tiny_matter):
+    source = _StuckSource()
+    session = LiveSession(source, _StuckMatter(source.unstick), Settings(background="colour")).start()
+    try:
+        time.sleep(0.3)  # the capture thread and the matte thread are both stuck now
+        started = time.monotonic()
+        session.close(timeout=1.0)
+        assert time.monotonic() - started < 1.5  # not one timeout per stuck thread
+        assert source.closed_while_capturing is True  # past the deadline the camera is released anyway
+    finally:
+        source.unstick.set()
+    # A capture thread that stops in time has stopped before its source is closed.
+    closing = _StuckSource()
+    closing.unstick.set()
+    session = LiveSession(closing, tiny_matter, Settings()).start()
+    time.sleep(0.3)
+    session.close(timeout=5.0)
+    assert closing.closed_while_capturing is False
 
 
 def test_live_pipeline_ends_when_a_finite_source_ends(camera_clip, tiny_matter):
