@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -152,6 +153,26 @@ def png_sequence_files(path: Path) -> list[Path]:
     regex = re.compile(re.sub(r"%0?(\d*)d", lambda m: rf"\d{{{m.group(1) or 1},}}",
                               re.escape(pattern).replace(r"\%", "%")) + "$")
     return sorted(p for p in folder.iterdir() if regex.match(p.name))
+
+
+def replace_png_sequence(partial: Path, path: Path) -> None:
+    """Move a finished sequence from the folder ``partial`` to the output ``path``, then delete ``partial`` and the
+    older frames that the new sequence does not have (the tail of a longer run). Frame by frame, each with
+    ``os.replace``, so every frame name holds a whole picture at any moment."""
+    folder, pattern = png_sequence_target(path)
+    new = png_sequence_files(partial / pattern)
+    try:
+        folder.mkdir(exist_ok=True)
+        old = png_sequence_files(path)
+        for frame in new:
+            os.replace(frame, folder / frame.name)
+        names = {frame.name for frame in new}
+        for frame in old:
+            if frame.name not in names:
+                frame.unlink()
+        shutil.rmtree(partial)
+    except OSError as exc:
+        raise OutputError(f"cannot move the new frames from {partial} into {folder}: {exc.strerror}") from None
 
 
 def supports_alpha(path: Path) -> bool:

@@ -2,11 +2,13 @@
 
 ``convert_video`` runs decode → matte → composite → encode as a threaded pipeline with lossless queues.
 Outputs are written to a temporary name beside the target and moved into place at the end (also after
-Ctrl-C, so a partial file is playable), so an existing file is never half-overwritten.
+Ctrl-C, so a partial file is playable), so an existing file is never half-overwritten. A PNG sequence goes to a
+hidden folder and replaces an existing sequence only when the run finishes.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from .composite import OUTPUT_TYPES, Background, parse_background, render_output
 from .engine import Matter
 from .errors import OutputError, SettingsError
 from .media import (VideoReader, open_writer, output_kind, png_sequence_files, png_sequence_target, read_image,
-                    supports_alpha, write_image)
+                    replace_png_sequence, supports_alpha, write_image)
 from .pipeline import Pipeline
 
 DEFAULT_EXTENSION = {"composite": ".mp4", "alpha": ".mp4", "foreground": ".mp4", "rgba": ".mov"}
@@ -126,9 +128,11 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
         raise
     matter.reset()
     if kind == "png-sequence":
-        temp = out
-        for stale in png_sequence_files(out):  # --overwrite: no frames of an older, longer run may remain
-            stale.unlink()
+        # Frames go to a hidden folder beside the target and replace the old ones only at the end.
+        partial = out.with_name(f".{out.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)  # a crashed run's frames must not join this sequence
+        temp = partial / png_sequence_target(out)[1]
+        replaces_frames = bool(png_sequence_files(out))
     else:
         temp = out.with_name(f".{out.stem}.partial{out.suffix}")
     writer = None
@@ -194,15 +198,23 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
             bar.close()
         reader.close()
         bg.close()
-        if temp != out:
+        if kind == "png-sequence":
+            # A finished run replaces the old frames. An interrupted one is kept only where there were none: part
+            # of a new sequence is worth less than a whole old one (a failed run never replaces anything).
+            keep = keep and (completed or not replaces_frames)
+            if keep and writer.frames_written > 0:
+                replace_png_sequence(partial, out)
+            else:
+                shutil.rmtree(partial, ignore_errors=True)
+        elif keep and writer.frames_written > 0:
             # Only a finished or interrupted run, cleanly closed, replaces the target; after a failure the
             # target stays as it was.
-            if keep and writer.frames_written > 0:
-                os.replace(temp, out)
-            else:
-                temp.unlink(missing_ok=True)
+            os.replace(temp, out)
+        else:
+            temp.unlink(missing_ok=True)
         if interrupted and keep:  # replaces the KeyboardInterrupt with one that says how far the run got
-            # (not when closing failed: that error, and the untouched target, are what the user must hear of)
+            # (not when closing failed: that error, and the untouched target, are what the user must hear of;
+            # nor when the partial sequence was dropped: there is no partial output to point to)
             raise ConversionInterrupted(ConvertResult(out, writer.frames_written, info.frames, False,
                                                       time.perf_counter() - started)) from None
     return ConvertResult(out, writer.frames_written, info.frames, completed, time.perf_counter() - started)

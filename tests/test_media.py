@@ -207,6 +207,42 @@ def test_overwriting_a_png_sequence_leaves_no_stale_frames(tiny_matter, tmp_path
     assert (folder / "notes.txt").read_text() == "mine"  # files that are not frames are left alone
 
 
+def _fail_at_frame_5(exc_type):
+    def on_frame(n):
+        if n == 5:
+            raise exc_type("stop here")
+    return on_frame
+
+
+@pytest.mark.parametrize("out_name", ["seq", "frame_%04d.png"])
+def test_failed_or_interrupted_overwrite_leaves_the_old_png_sequence_untouched(tiny_matter, tmp_path, out_name):
+    out = tmp_path / out_name
+    _convert(tiny_matter, make_clip(tmp_path / "old.mp4", frames=8), out, output_type="alpha")
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("**/*.png")}
+    src = make_clip(tmp_path / "new.mp4", frames=12, width=48, height=32)  # other frames: other bytes
+    for stop in (RuntimeError, KeyboardInterrupt):
+        with pytest.raises(stop):
+            _convert(tiny_matter, src, out, output_type="alpha", overwrite=True, on_frame=_fail_at_frame_5(stop))
+        assert {p.name: p.read_bytes() for p in tmp_path.glob("**/*.png")} == before
+        assert not list(tmp_path.glob(".*partial*"))
+    result = _convert(tiny_matter, src, out, output_type="alpha", overwrite=True)  # a finished run replaces them
+    assert result.completed and len(list(tmp_path.glob("**/*.png"))) == 12 and not list(tmp_path.glob(".*partial*"))
+
+
+def test_interrupted_new_png_sequence_keeps_its_frames(tiny_matter, tmp_path):
+    from livematte.offline import ConversionInterrupted
+
+    folder = tmp_path / "seq"
+    (tmp_path / ".seq.partial").mkdir()
+    (tmp_path / ".seq.partial" / "00099.png").write_bytes(b"left by a crashed run")
+    with pytest.raises(ConversionInterrupted) as stop:
+        _convert(tiny_matter, make_clip(tmp_path / "c.mp4", frames=12), folder, output_type="alpha",
+                 on_frame=_fail_at_frame_5(KeyboardInterrupt))
+    written = stop.value.result.frames_written
+    assert sorted(p.name for p in folder.glob("*.png")) == [f"{i:05d}.png" for i in range(written)]
+    assert not list(tmp_path.glob(".*partial*"))
+
+
 @pytest.mark.parametrize("ext", [".mp4", ".mov", ".webm"])
 def test_alpha_matte_into_a_video_file_is_a_grey_picture_of_the_matte(clip, tmp_path, ext):
     from fakes import StubMatter
