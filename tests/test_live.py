@@ -13,8 +13,8 @@ from clips import frame_id, frame_image, make_clip
 from fakes import FakeCapture, SlowMatter, recording_vcam  # noqa: F401 - recording_vcam is a fixture
 from livematte.edges import feather_alpha, refine_alpha, shrink_alpha, threshold_alpha
 from livematte.errors import DeviceError, InputError, SettingsError
-from livematte.live import (CapturedFrame, Camera, SendBudget, FileCamera, LiveSession, LiveStats, checkerboard, format_status,
-                            mirror_frame, open_source, parse_size)
+from livematte.live import (Camera, CapturedFrame, SendBudget, FileCamera, LiveSession, LiveStats, checkerboard,
+                            format_status, mirror_frame, open_source, parse_size)
 from livematte.presets import Settings
 from livematte.virtualcam import KEY_GREEN, VirtualCamera
 
