@@ -80,3 +80,15 @@ def test_image_rgba_and_composite(tmp_path, capsys):
 def test_python_dash_m_entry_point():
     r = subprocess.run([sys.executable, "-m", "livematte", "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "video" in r.stdout
+
+
+def test_train_without_steps_is_a_settings_error(tmp_path, capsys):
+    from livematte.cli import build_parser
+    from livematte.errors import SettingsError
+
+    argv = ["train", "tnet", "--shared", str(tmp_path)]  # no data there either: the option is told first
+    args = build_parser().parse_args(argv)
+    with pytest.raises(SettingsError, match="--steps"):
+        args.run(args)
+    assert main(argv) == SettingsError.exit_code
+    assert "livematte: error: --steps is required" in capsys.readouterr().err

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, SettingsError
 
 
 def add_parser(sub) -> None:
@@ -21,6 +21,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if args.stage != "teacher" and args.steps is None:  # a missing option is told before any input is looked at
+        raise SettingsError("--steps is required for a training stage")
     if not (args.shared / "data").is_dir():
         raise InputError(f"no data folder at {args.shared}/data (give --shared PATH)")
     if args.stage == "teacher":
@@ -28,8 +30,6 @@ def run(args) -> int:
 
         print(build(args.shared, args.runs / "cache" / "teacher.npz"))
         return 0
-    if args.steps is None:
-        raise InputError("--steps is required for a training stage")
     from ..training.train import train
 
     train(args.stage, args.steps, args.size, args.batch, args.lr, args.runs, args.shared, threads=args.threads,
