@@ -92,3 +92,36 @@ def test_train_without_steps_is_a_settings_error(tmp_path, capsys):
         args.run(args)
     assert main(argv) == SettingsError.exit_code
     assert "livematte: error: --steps is required" in capsys.readouterr().err
+
+
+def test_internal_error_is_one_line_with_the_traceback_in_a_file(tmp_path, monkeypatch, capsys):
+    import livematte.cli
+    import livematte.cli.image
+
+    def broken(args):
+        raise RuntimeError("boom\nmore detail")
+
+    monkeypatch.setattr(livematte.cli.image, "run", broken)
+    monkeypatch.setattr(livematte.cli, "user_log_path", lambda app: tmp_path / "logs")
+    monkeypatch.delenv("LIVEMATTE_DEBUG", raising=False)
+    assert main(["image", "x.png"]) == livematte.cli.INTERNAL_ERROR_EXIT == 3
+    err = capsys.readouterr().err
+    assert err.startswith("livematte: internal error: RuntimeError: boom (traceback in ") and err.count("\n") == 1
+    assert "Traceback" not in err
+    [saved] = (tmp_path / "logs").iterdir()
+    assert str(saved) in err and "Traceback" in saved.read_text() and "more detail" in saved.read_text()
+
+    monkeypatch.setenv("LIVEMATTE_DEBUG", "1")  # for a developer: the exception itself
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["image", "x.png"])
+
+
+def test_ctrl_c_in_a_verb_is_still_interrupted_130(monkeypatch, capsys):
+    import livematte.cli.image
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(livematte.cli.image, "run", interrupted)
+    assert main(["image", "x.png"]) == 130
+    assert capsys.readouterr().err == "livematte: interrupted\n"

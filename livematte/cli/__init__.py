@@ -3,12 +3,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from platformdirs import user_log_path
 
 from ..errors import LivematteError
 
 VERBS = ("video", "image", "live", "ui", "bench", "eval", "train")
+INTERNAL_ERROR_EXIT = 3  # a bug, not something the user can fix (2) nor an interruption (130)
+DEBUG_ENV = "LIVEMATTE_DEBUG"  # set to 1: internal errors raise with their full traceback
 
 
 def _raise_interrupt(signum, frame):
@@ -34,6 +43,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def save_traceback() -> Path | None:
+    """Write the exception being handled, with its traceback, to a new file in the user log folder (the temp
+    folder if that fails), for a bug report; None if neither can be written."""
+    from .. import __version__
+
+    text = f"livematte {__version__}: {' '.join(sys.argv)}\n{traceback.format_exc()}"
+    for folder in (user_log_path("livematte"), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=time.strftime("livematte-error-%Y%m%d-%H%M%S-"), suffix=".txt",
+                                        dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -46,3 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("livematte: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback in a file for the report
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        path = save_traceback()
+        where = f"traceback in {path}" if path else f"the traceback could not be saved; {DEBUG_ENV}=1 shows it"
+        lines = str(exc).strip().splitlines()
+        summary = type(exc).__name__ + (f": {lines[0]}" if lines else "")
+        print(f"livematte: internal error: {summary} ({where})", file=sys.stderr)
+        return INTERNAL_ERROR_EXIT
