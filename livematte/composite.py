@@ -193,27 +193,21 @@ def parse_background(spec: str | None) -> Background:
                         "image or video file")
 
 
-def render_output(frame: np.ndarray, alpha: np.ndarray, foreground: np.ndarray | None, background: Background,
+def render_output(frame: np.ndarray, alpha: np.ndarray, background: Background,
                   output_type: str = "composite") -> np.ndarray:
     """One output image for a frame: composite (RGB, or RGBA when the background is transparent),
     alpha (grey H×W), foreground (premultiplied over black, RGB) or rgba (foreground + alpha).
-
-    ``foreground``: decontaminated colours if the caller has them; None estimates them where they matter
-    (the cheap fused path for composites)."""
+    Foreground colours are re-estimated where alpha is soft, so no fringe of the old background shows."""
     from .foreground import composite_decontaminated, decontaminate
 
     if output_type == "alpha":
         return alpha_to_uint8(alpha)
     if output_type == "rgba" or (output_type == "composite" and background.transparent):
-        return to_rgba(foreground if foreground is not None else decontaminate(frame, alpha), alpha)
+        return to_rgba(decontaminate(frame, alpha), alpha)
     if output_type == "foreground":
-        black = np.zeros_like(frame)
-        if foreground is None:
-            return composite_decontaminated(frame, alpha, black)
-        return composite(foreground, alpha, black)
+        return composite_decontaminated(frame, alpha, np.zeros_like(frame))
     if output_type == "composite":
         if background.kind == "none":  # the original picture: nothing to replace, nothing to decontaminate
             return frame
-        bg = background.render(frame)
-        return composite(foreground, alpha, bg) if foreground is not None else composite_decontaminated(frame, alpha, bg)
+        return composite_decontaminated(frame, alpha, background.render(frame))
     raise SettingsError(f"output type must be one of {', '.join(OUTPUT_TYPES)}, not {output_type!r}")

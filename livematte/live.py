@@ -106,7 +106,7 @@ def composite_live(rgb: np.ndarray, alpha: np.ndarray,
     if background.transparent:
         fg = decontaminate(rgb, alpha)
         return composite(fg, alpha, _key_frame(*rgb.shape)), fg
-    return render_output(rgb, alpha, None, background), None
+    return render_output(rgb, alpha, background), None
 
 
 class SendBudget:

@@ -175,7 +175,7 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
 
         def render(item):
             frame, alpha = item
-            return render_frame(frame.rgb, alpha, None, bg, output_type), frame.pts
+            return render_frame(frame.rgb, alpha, bg, output_type), frame.pts
 
         def encode(item):
             image, pts = item
@@ -232,7 +232,7 @@ def convert_image(input_path: str | os.PathLike, output: str | os.PathLike, *, b
     matter = _get_matter(matter)
     matter.reset()
     alpha = matter(rgb)
-    image = render_output(rgb, alpha, None, bg, output_type)
+    image = render_output(rgb, alpha, bg, output_type)
     if out.suffix.lower() in (".jpg", ".jpeg") and image.ndim == 3 and image.shape[2] == 4:
         raise OutputError(f"{out.suffix} cannot carry transparency: use .png")
     write_image(out, np.ascontiguousarray(image))

@@ -137,11 +137,11 @@ def test_render_output_types():
     frame = np.full((8, 8, 3), 100, np.uint8)
     alpha = np.full((8, 8), 0.5, np.float32)
     bg = ColourBackground((0, 0, 0))
-    assert render_output(frame, alpha, None, bg, "alpha").shape == (8, 8)
-    assert render_output(frame, alpha, None, bg, "rgba").shape == (8, 8, 4)
-    assert render_output(frame, alpha, None, TransparentBackground(), "composite").shape == (8, 8, 4)
-    assert render_output(frame, alpha, None, bg, "composite")[0, 0, 0] == 50
-    assert render_output(frame, alpha, None, bg, "foreground")[0, 0, 0] == 50
+    assert render_output(frame, alpha, bg, "alpha").shape == (8, 8)
+    assert render_output(frame, alpha, bg, "rgba").shape == (8, 8, 4)
+    assert render_output(frame, alpha, TransparentBackground(), "composite").shape == (8, 8, 4)
+    assert render_output(frame, alpha, bg, "composite")[0, 0, 0] == 50
+    assert render_output(frame, alpha, bg, "foreground")[0, 0, 0] == 50
 
 
 def test_composite_decontaminated_matches_composite_of_decontaminated_foreground():
