@@ -341,3 +341,28 @@ def test_sigterm_closes_the_window_cleanly(ui_clip, tmp_path):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert b"Traceback" not in err
+
+
+def test_ui_an_exception_in_a_qt_slot_is_reported_and_the_window_goes_on(qapp, make_window, ui_clip, tmp_path,
+                                                                          monkeypatch, capsys):
+    import sys
+
+    import livematte.cli as cli
+    from livematte.cli.ui import keep_running_hook
+
+    monkeypatch.setattr(cli, "user_log_path", lambda app: tmp_path / "logs")
+    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+    window = make_window(ui_clip)
+    pump(qapp, lambda: window.frames_shown >= 2)
+    monkeypatch.setattr(sys, "excepthook", keep_running_hook(window))
+
+    def buggy_slot():
+        raise RuntimeError("a bug in a slot")
+
+    QtCore.QTimer.singleShot(0, buggy_slot)  # PyQt5 hands the escaping exception to sys.excepthook
+    pump(qapp, lambda: "a bug in a slot" in window.last_notice)
+    assert "internal error: RuntimeError: a bug in a slot" in capsys.readouterr().err
+    [saved] = (tmp_path / "logs").glob("livematte-error-*.txt")
+    assert "buggy_slot" in saved.read_text()
+    shown = window.frames_shown
+    pump(qapp, lambda: window.frames_shown > shown)  # the preview is still running

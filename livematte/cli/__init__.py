@@ -43,12 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def save_traceback() -> Path | None:
-    """Write the exception being handled, with its traceback, to a new file in the user log folder (the temp
-    folder if that fails), for a bug report; None if neither can be written."""
+def save_traceback(exc: BaseException | None = None) -> Path | None:
+    """Write ``exc`` (default: the exception being handled), with its traceback, to a new file in the user log
+    folder (the temp folder if that fails), for a bug report; None if neither can be written."""
     from .. import __version__
 
-    text = f"livematte {__version__}: {' '.join(sys.argv)}\n{traceback.format_exc()}"
+    trace = "".join(traceback.format_exception(exc)) if exc is not None else traceback.format_exc()
+    text = f"livematte {__version__}: {' '.join(sys.argv)}\n{trace}"
     for folder in (user_log_path("livematte"), Path(tempfile.gettempdir())):
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -77,9 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line for the user, the traceback in a file for the report
         if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             raise
-        path = save_traceback()
-        where = f"traceback in {path}" if path else f"the traceback could not be saved; {DEBUG_ENV}=1 shows it"
-        lines = str(exc).strip().splitlines()
-        summary = type(exc).__name__ + (f": {lines[0]}" if lines else "")
-        print(f"livematte: internal error: {summary} ({where})", file=sys.stderr)
+        print(f"livematte: {report_internal_error(exc)}", file=sys.stderr)
         return INTERNAL_ERROR_EXIT
+
+
+def report_internal_error(exc: BaseException) -> str:
+    """Save ``exc``'s traceback and return one line for the user: what failed and where the traceback is."""
+    path = save_traceback(exc)
+    where = f"traceback in {path}" if path else f"the traceback could not be saved; {DEBUG_ENV}=1 shows it"
+    lines = str(exc).strip().splitlines()
+    summary = type(exc).__name__ + (f": {lines[0]}" if lines else "")
+    return f"internal error: {summary} ({where})"

@@ -65,10 +65,29 @@ def run(args) -> int:
     # default) would surface in a Qt slot, where PyQt5 aborts the process with the camera still held.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
+    previous_hook, sys.excepthook = sys.excepthook, keep_running_hook(window)
     try:
         return app.exec_()
     finally:
+        sys.excepthook = previous_hook
         window.shutdown()
+
+
+def keep_running_hook(window):
+    """An exception hook for the event loop. With Python's default hook, PyQt5 aborts the whole process on an
+    exception escaping a Qt slot (a bug), taking the camera and the virtual camera down with it; this one saves
+    the traceback, says so on stderr and in the window, and lets the window go on."""
+    from . import DEBUG_ENV, report_internal_error
+
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt) or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        line = report_internal_error(exc.with_traceback(tb))
+        print(f"livematte: {line}", file=sys.stderr)
+        window.show_notice(line, error=True)
+
+    return hook
 
 
 def _screenshot_and_quit(app, window, path: Path, frames: int, timeout: float = 60.0) -> int:
