@@ -123,10 +123,11 @@ class SendBudget:
         self.tokens = min(self.burst, self.tokens + (now - self._t) * self.rate)
         self._t = now
 
-    def wait(self, now: float) -> float:
-        """Seconds until a send is allowed (0: now)."""
+    def wait(self, now: float, need: float = 1.0) -> float:
+        """Seconds until ``need`` tokens are there (0: now); a send takes one. Asking for more than one keeps the
+        rest in reserve (the output asks for a full bucket before a repeat, so a new frame never waits on one)."""
         self._refill(now)
-        return max(0.0, (1.0 - self.tokens) / self.rate)
+        return max(0.0, (min(need, self.burst) - self.tokens) / self.rate)
 
     def take(self, now: float) -> None:
         self._refill(now)
@@ -605,12 +606,18 @@ class LiveSession:
                 if frame is None or now < resend_at:
                     self.slot.wait_newer(seq, min(0.05, resend_at - now) if frame is not None else 0.05)
                     continue
-            wait = budget.wait(now)
-            if wait > 0:
+            is_new = seq != sent_seq
+            # A repeat waits for a full bucket, so that it never takes the token of a new frame arriving just
+            # after it (with one token each, a late frame's repeat delayed the next new frames, and one of them
+            # was overwritten before it could go out: 5-15 % of a 30 fps camera's frames lost at 720p).
+            wait = budget.wait(now, 1.0 if is_new else budget.burst)
+            if wait > 1e-4:  # (a float remainder of a refill is no reason to wait)
+                if not is_new:
+                    self.slot.wait_newer(seq, wait)  # a new frame ends the wait and goes first
+                    continue
                 if self.stop_event.wait(wait):
                     return
                 seq, frame = self.slot.latest()  # the newest at the moment of sending
-            is_new = seq != sent_seq
             with self._sink_lock:
                 self._sink.send(frame.image)
             last_send = time.perf_counter()

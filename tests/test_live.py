@@ -516,3 +516,31 @@ def test_live_cli_ctrl_c_stops_cleanly_with_status_0(camera_clip):
             proc.wait()
     assert proc.returncode == 0, err
     assert "live: stopped" in out and "Traceback" not in err
+
+
+class JitteryCamera:
+    """A camera at exactly ``fps`` on average whose frames come alternately late and early (USB cameras do)."""
+
+    def __init__(self, frames: int, fps: float = 30.0, jitter: float = 0.35):
+        self.n, self.period, self.jitter = frames, 1.0 / fps, jitter
+        self.fps = fps
+
+    def frames(self, stop):
+        start = time.perf_counter()
+        for i in range(self.n):
+            due = start + (i + (self.jitter if i % 2 else 0.0)) * self.period
+            wait = due - time.perf_counter()
+            if wait > 0 and stop.wait(wait):
+                return
+            yield CapturedFrame(i, np.full((48, 64, 3), i % 256, np.uint8), time.perf_counter())
+
+    def close(self):
+        pass
+
+
+def test_live_output_loses_no_frame_of_a_jittery_camera_at_its_own_rate(tiny_matter):
+    # Every other frame is a third of a period late: the output repeats the previous frame meanwhile, and that
+    # repeat must not hold back the late frame or the next one (which used to be overwritten before its send).
+    session = LiveSession(JitteryCamera(60), tiny_matter, Settings(background="colour"), fps=30.0)
+    status = session.run(duration=4.0)
+    assert status.frames >= 58 and status.dropped <= 1, status
