@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..presets import QUALITY_SIZES, Settings
 from .common import add_engine_options, check_json_target, make_matter
 
 
@@ -17,7 +18,8 @@ def add_parser(sub) -> None:
     p.add_argument("--offline-frames", type=int, default=60, help="1080p offline clip length; 0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
-    add_engine_options(p, smoothing="motion", threads=1, mnet_size=256)
+    live_t, live_m = QUALITY_SIZES[Settings().quality]  # the live path's working sizes, which bench measures
+    add_engine_options(p, smoothing="motion", threads=1, tnet_size=live_t, mnet_size=live_m)
     p.set_defaults(run=run)
 
 
