@@ -91,3 +91,18 @@ def test_a_new_run_starts_from_a_checkpoint_or_weights_file(tmp_path, kind):
     load_start(fresh, path, "shm-tiny")
     for k, v in trained.state_dict().items():
         assert torch.equal(fresh.state_dict()[k], v), k
+
+
+def test_averaged_weights_are_the_mean_of_the_parameters(tmp_path):
+    from livematte.training.average import main
+
+    paths = []
+    for seed in (3, 4):
+        torch.manual_seed(seed)
+        paths.append(tmp_path / f"{seed}.pt")
+        save_weights(create_model("shm-tiny", weights=None), paths[-1], "shm-tiny", half=False)
+    assert main([str(p) for p in paths] + ["-o", str(tmp_path / "avg.pt"), "--model", "shm-tiny"]) == 0
+    a, b = (create_model("shm-tiny", weights=p).state_dict() for p in paths)
+    avg = create_model("shm-tiny", weights=tmp_path / "avg.pt").state_dict()
+    key = next(k for k, v in a.items() if v.is_floating_point() and not torch.equal(v, b[k]))
+    assert torch.allclose(avg[key], (a[key] + b[key]) / 2, atol=1e-3)  # stored in fp16
