@@ -54,7 +54,7 @@ class Matter:
     def __init__(self, model: str = "shm", weights: str | Path | None = "default", device: str = "auto",
                  tnet_size: int = 256, mnet_size: int = 384, smoothing: str = "none",
                  smoothing_strength: float = 0.6, upsample: str = "guided", threads: int | None = None,
-                 backend: str = "auto"):
+                 backend: str = "auto", int8_tnet: bool = False):
         if backend not in BACKENDS:
             raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         if upsample not in UPSAMPLERS:
@@ -79,7 +79,7 @@ class Matter:
         self._onnx = None
         if backend in ("auto", "onnx") and self.device.type == "cpu":
             try:
-                self._onnx = OnnxModel(self.model, threads)
+                self._onnx = OnnxModel(self.model, threads, int8_tnet)
             except Exception as exc:  # exporter or runtime missing or broken: say so, and use torch
                 if backend == "onnx":
                     raise SettingsError(f"the onnx backend is not available: {exc}") from None

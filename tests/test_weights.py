@@ -32,3 +32,13 @@ def test_shipped_weights_cut_out_the_person_in_the_demo_clip():
         inner = cv2.erode(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
         outer = cv2.dilate(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0
         assert np.mean(alpha[inner] > 0.9) > 0.95 and np.mean(alpha[outer] < 0.1) > 0.95
+
+
+def test_int8_tnet_cuts_out_the_demo_person_like_the_float_one():
+    frame = [f.rgb for f in VideoReader(DEMO)][0]
+    masks = cv2.imread(str(MASKS), cv2.IMREAD_GRAYSCALE) > 127
+    mask = masks[:, :frame.shape[1]]
+    float_alpha = Matter(tnet_size=256, mnet_size=256)(frame)
+    int8_alpha = Matter(tnet_size=256, mnet_size=256, int8_tnet=True)(frame)
+    assert iou(int8_alpha, mask) >= 0.85
+    assert np.mean(np.abs(int8_alpha - float_alpha)) < 0.01  # mean |Δα| over the frame

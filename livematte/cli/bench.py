@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     live_t, live_m = QUALITY_SIZES[Settings().quality]  # the live path's working sizes, which bench measures
-    add_engine_options(p, smoothing="motion", threads=1, tnet_size=live_t, mnet_size=live_m)
+    add_engine_options(p, smoothing="motion", threads=1, tnet_size=live_t, mnet_size=live_m, int8_tnet=True)
     p.set_defaults(run=run)
 
 

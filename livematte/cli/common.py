@@ -10,7 +10,7 @@ from ..offline import parse_smoothing
 
 
 def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none", threads: int | None = None,
-                       tnet_size: int | None = 256, mnet_size: int | None = 384) -> None:
+                       tnet_size: int | None = 256, mnet_size: int | None = 384, int8_tnet: bool = False) -> None:
     """The model options. A size of None means the verb picks it (live: from --quality); a smoothing of None means
     the verb declares --smoothing itself."""
     g = p.add_argument_group("model")
@@ -24,6 +24,9 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
     g.add_argument("--threads", type=int, default=threads,
                    help=f"inference threads, 0 = one per core (default: {threads or 'one per core'}). One leaves a "
                         "core to the other pipeline stages, which lowers live latency")
+    g.add_argument("--int8-tnet", action=argparse.BooleanOptionalAction, default=int8_tnet,
+                   help="run the T-Net in int8 on CPU: about 1 ms faster at live sizes, same held-out accuracy; "
+                        f"adds a second to start-up (default: {'on' if int8_tnet else 'off'})")
     if smoothing is not None:
         g.add_argument("--smoothing", default=smoothing,
                        help=f"temporal smoothing: none, ema[:S] or motion[:S], S in 0..0.95 (default: {smoothing})")
@@ -39,7 +42,7 @@ def make_matter(args) -> Matter:
     mode, strength = parse_smoothing(args.smoothing)
     matter = Matter(model=args.model, weights=None if args.weights == "none" else args.weights, device=args.device,
                     tnet_size=args.tnet_size, mnet_size=args.mnet_size, smoothing=mode, smoothing_strength=strength,
-                    threads=getattr(args, "threads", None))
+                    threads=getattr(args, "threads", None), int8_tnet=getattr(args, "int8_tnet", False))
     if not matter.trained:
         print("livematte: warning: no trained weights found for model "
               f"{args.model!r}; running on random weights, the matte will be meaningless", file=sys.stderr)
