@@ -77,11 +77,12 @@ def decode_ms(clip: Path) -> float:
 
 
 def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: str, size: str,
-               warmup: float = 1.0) -> LiveResult:
+               warmup: float = 1.0, decode: float | None = None) -> LiveResult:
     """The live path itself (``LiveSession``): ``clip`` as a camera at ``fps`` → matte → blurred-background
     composite → a null sink paced at ``fps``; delivered fps, capture-to-output latency, drops and stage medians
     over ``seconds`` of steady running, after ``warmup`` seconds (first inferences, queues filling) that are
-    not counted."""
+    not counted. ``decode``: the clip's decode ms, when the caller measured it already (it is the same for every
+    model)."""
     from .live import FileCamera, LiveSession
     from .presets import Settings
     from .virtualcam import NullSink
@@ -112,12 +113,12 @@ def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: 
         wait(seconds)
         elapsed = time.perf_counter() - started
         frames, dropped = session.stats.frames - frames0, session.status().dropped - dropped0
-        lat = sorted(list(session.stats.recent_latencies)[len(session.stats.recent_latencies) - frames:])
+        lat = sorted(list(session.stats.recent_latencies)[-frames:]) if frames else []  # this window's frames
     finally:
         session.close()
     session.join(0)  # re-raises an error of the session's threads
     keep = ("resize", "tnet", "mnet", "inference", "smooth", "upsample", "composite")
-    stages = {"capture/decode": decode_ms(clip)}
+    stages = {"capture/decode": decode_ms(clip) if decode is None else decode}
     stages.update({k: _median_ms(stage_times[k]) for k in keep if k in stage_times})
     p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
     return LiveResult(size, label, frames / elapsed, _median_ms(lat), 1000 * p95, frames, dropped, stages)
@@ -150,9 +151,10 @@ def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, se
             w, h = parse_size(size)
             clips.append((size, synthetic_clip(Path(tmp) / f"{size}.mp4", w, h, int(fps * 2), int(fps))))
         for size, clip in clips:
+            decode = decode_ms(clip)
             for label, model in models.items():
                 log(f"live {size} {label} ...")
-                results["live"].append(bench_live(model, clip, fps, seconds, label, size).__dict__)
+                results["live"].append(bench_live(model, clip, fps, seconds, label, size, decode=decode).__dict__)
         if offline_frames:
             clip = synthetic_clip(Path(tmp) / "offline_1080p.mp4", 1920, 1080, offline_frames)
             for label, model in models.items():

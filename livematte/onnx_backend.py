@@ -52,6 +52,7 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
     """The T-Net graph with int8 weights and activations (ONNX Runtime static quantization, QDQ, per channel),
     calibrated on frames of the bundled demo clip. Measured on a 2-core AVX512-VNNI CPU: T-Net 4.3 -> 3.3 ms at
     256 px, the same held-out IoU and SAD; the refinement graph gained nothing from int8, so it stays float."""
+    import itertools
     import logging
     import tempfile
 
@@ -59,19 +60,17 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from .engine import working_size  # (the engine imports this module first)
     from .media import VideoReader
 
     reader = VideoReader(CALIBRATION_CLIP)
     step = max(1, (reader.info.frames or frames) // frames)
-    images = [f.rgb for i, f in enumerate(reader) if i % step == 0][:frames]
+    images = [f.rgb for f in itertools.islice(reader, 0, step * frames, step)]  # decoding stops there
     reader.close()
 
     def feed(rgb):
-        h, w = rgb.shape[:2]
-        s = side / max(h, w)
-        small = cv2.resize(rgb, (round(w * s / 32) * 32 or 32, round(h * s / 32) * 32 or 32),
-                           interpolation=cv2.INTER_AREA)
-        return {"image_small": OnnxModel._tensor(small)}
+        h, w = working_size(*rgb.shape[:2], side, 32, allow_upscale=True)  # as the engine sizes the T-Net input
+        return {"image_small": OnnxModel._tensor(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA))}
 
     class Frames(CalibrationDataReader):
         def __init__(self):

@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WxH (default: %(default)s)")
     p.add_argument("--input", type=Path, default=None, help="also run on this video file")
     p.add_argument("--fps", type=float, default=30.0, help="capture rate of the paced source (default: 30)")
-    p.add_argument("--seconds", type=float, default=4.0, help="live seconds measured per size and model, after a 1 s warm-up (default: 4)")
+    p.add_argument("--seconds", type=float, default=4.0,
+                   help="live seconds measured per size and model, after a 1 s warm-up (default: 4)")
     p.add_argument("--offline-frames", type=int, default=60, help="1080p offline clip length; 0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
