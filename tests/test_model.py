@@ -1,8 +1,10 @@
 """SHM networks: fusion identities, shapes, registry and weights loading."""
 import pytest
 import torch
+import torch.nn.functional as F
 
 from livematte.models import SHM, SHMConfig, WeightsError, create_model, fuse_alpha, list_models, save_weights
+from livematte.models.mnet import MNet
 
 
 def _probs(n=2, h=8, w=8):
@@ -113,3 +115,18 @@ def test_channel_softmax_matches_torch_softmax_also_for_large_logits():
 
     logits = torch.randn(2, 3, 5, 7) * 40  # large values: exp would overflow without the max subtraction
     torch.testing.assert_close(channel_softmax(logits), torch.softmax(logits, dim=1))
+
+
+@pytest.mark.parametrize("width,size", [(1.0, (36, 64)), (0.5, (20, 28))])
+def test_mnet_head_equals_the_plain_upsample_concat_conv(width, size):
+    """The M-Net head is computed in a cheaper order; it must stay the same function of its weights."""
+    torch.manual_seed(0)
+    mnet = MNet(width).eval()
+    for p in mnet.refine.parameters():  # random, non-zero biases too
+        torch.nn.init.normal_(p, std=0.5)
+    h, w = size
+    y = torch.randn(2, mnet.refine[0].in_channels - 6, h // 2, w // 2)
+    x = torch.randn(2, 6, h, w)
+    plain = mnet.refine(torch.cat([F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False), x], 1))
+    with torch.no_grad():
+        assert torch.allclose(mnet._head(y, x), plain, atol=1e-5)
