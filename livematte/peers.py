@@ -42,7 +42,8 @@ class PeerModel:
         self.kind = ("rvm" if "rvm" in name else "sinet" if "sinet" in name else
                      "meet" if "meet" in name else "selfie" if "selfie" in name else None)
         if self.kind is None:
-            raise InputError(f"unknown peer model {self.path.name}: expected a MediaPipe selfie/meet, SINet or RVM file")
+            raise InputError(f"unknown peer model {self.path.name}: "
+                             "expected a MediaPipe selfie/meet, SINet or RVM file")
         self.session = _session(self.path, threads)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
@@ -57,19 +58,21 @@ class PeerModel:
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         H, W = rgb.shape[:2]
         t0 = time.perf_counter()
-        if self.kind == "rvm":
+        if self.kind == "rvm":  # resizes inside its graph
             alpha = self._rvm(rgb)
-            t1 = time.perf_counter()
-            self.timings = {"inference": t1 - t0, "upsample": 0.0}
+            self.timings = {"resize": 0.0, "inference": time.perf_counter() - t0, "upsample": 0.0}
             return alpha
         if self.kind == "sinet":
             h, w = self.input_shape[2], self.input_shape[3]
             bgr = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), (w, h), interpolation=cv2.INTER_AREA)
+            t_resized = time.perf_counter()
             x = ((bgr.astype(np.float32) - SINET_MEAN) / SINET_STD / 255.0).transpose(2, 0, 1)[None]
             prob = self.session.run(None, {self.input_name: x})[0][0, 1]
         else:  # MediaPipe selfie / Meet: NHWC RGB in [0, 1], stretch-resized
             h, w = self.input_shape[1], self.input_shape[2]
-            x = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)[None] / 255.0
+            small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+            t_resized = time.perf_counter()
+            x = small.astype(np.float32)[None] / 255.0
             out = self.session.run(None, {self.input_name: x})[0][0]
             if self.kind == "meet":  # two-class logits: softmax, channel 1 = person
                 e = np.exp(out - out.max(axis=-1, keepdims=True))
@@ -78,7 +81,7 @@ class PeerModel:
                 prob = out[..., 0]
         t1 = time.perf_counter()
         alpha = cv2.resize(prob.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
-        self.timings = {"inference": t1 - t0, "upsample": time.perf_counter() - t1}
+        self.timings = {"resize": t_resized - t0, "inference": t1 - t_resized, "upsample": time.perf_counter() - t1}
         return np.clip(alpha, 0.0, 1.0)
 
     def _rvm(self, rgb: np.ndarray) -> np.ndarray:

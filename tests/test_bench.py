@@ -1,7 +1,7 @@
 """``livematte bench`` runs the real stages and reports every figure (speed itself is not asserted here)."""
 import json
 
-from livematte.bench import format_report, run_bench
+from livematte.bench import format_report, ratios, run_bench
 from livematte.live import parse_size
 from livematte.cli import main
 
@@ -36,3 +36,10 @@ def test_bench_cli_writes_json(tmp_path, capsys):
 
 def test_parse_size():
     assert parse_size("1280x720") == (1280, 720)
+
+
+def test_ratio_counts_each_models_resize_with_its_inference():
+    live = [{"size": "640x480", "model": "ours", "fps": 30.0, "stages_ms": {"resize": 2.0, "inference": 10.0}},
+            {"size": "640x480", "model": "peer", "fps": 25.0, "stages_ms": {"resize": 0.5, "inference": 7.5}}]
+    r = ratios({"live": live}, "ours", "peer")["640x480"]
+    assert r["inference_ratio"] == 12.0 / 8.0 and r["fps_ratio"] == 30.0 / 25.0
