@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .blocks import ConvBNAct, UpBlock, scaled, stage
+from .blocks import ConvBNAct, UpBlock, scaled, stage, upsample_to
 from .tnet import Normalize
 
 
@@ -50,7 +50,7 @@ class MNet(nn.Module):
         squeeze, act, last = self.refine
         cy = y.shape[1]
         y = F.conv2d(y, squeeze.weight[:, :cy])
-        y = F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        y = upsample_to(y, x.shape[-2:])
         h = act(y + F.conv2d(x, squeeze.weight[:, cy:], squeeze.bias))
         per_channel = F.conv2d(h, last.weight.transpose(0, 1), padding=1, groups=h.shape[1])
         return per_channel.sum(dim=1, keepdim=True) + last.bias.view(1, -1, 1, 1)

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from livematte.models import SHM, SHMConfig, WeightsError, create_model, fuse_alpha, list_models, save_weights
+from livematte.models.blocks import upsample_to
 from livematte.models.mnet import MNet
 
 
@@ -130,3 +131,11 @@ def test_mnet_head_equals_the_plain_upsample_concat_conv(width, size):
     plain = mnet.refine(torch.cat([F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False), x], 1))
     with torch.no_grad():
         assert torch.allclose(mnet._head(y, x), plain, atol=1e-5)
+
+
+@pytest.mark.parametrize("src,dst", [((6, 8), (12, 16)), ((5, 7), (9, 14)), ((3, 4), (5, 7))])
+def test_upsample_to_gives_the_size_asked_and_plain_bilinear_values(src, dst):
+    x = torch.randn(1, 4, *src)
+    out = upsample_to(x, dst)
+    assert out.shape[-2:] == dst
+    assert torch.allclose(out, F.interpolate(x, size=dst, mode="bilinear", align_corners=False), atol=1e-6)
