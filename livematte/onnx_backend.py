@@ -86,7 +86,7 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
             warnings.simplefilter("ignore")
             src, pre, out = (Path(tmp) / n for n in ("tnet.onnx", "pre.onnx", "int8.onnx"))
             src.write_bytes(graph)
-            quant_pre_process(str(src), str(pre))
+            quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
             quantize_static(str(pre), str(out), Frames(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
             return out.read_bytes()
@@ -110,6 +110,7 @@ class OnnxModel:
         tnet, refine = export_onnx(model)
         if int8_tnet:
             tnet = quantize_tnet(tnet)
+        self.tnet_graph = tnet  # kept to be inspected (tests: really quantized)
         self.tnet = ort.InferenceSession(tnet, opts, providers=["CPUExecutionProvider"])
         self.refine = ort.InferenceSession(refine, opts, providers=["CPUExecutionProvider"])
         self.timings: dict[str, float] = {}

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
 import pytest
 
 from livematte import Matter
@@ -39,6 +40,9 @@ def test_int8_tnet_cuts_out_the_demo_person_like_the_float_one():
     masks = cv2.imread(str(MASKS), cv2.IMREAD_GRAYSCALE) > 127
     mask = masks[:, :frame.shape[1]]
     float_alpha = Matter(tnet_size=256, mnet_size=256)(frame)
-    int8_alpha = Matter(tnet_size=256, mnet_size=256, int8_tnet=True)(frame)
+    int8 = Matter(tnet_size=256, mnet_size=256, int8_tnet=True, backend="onnx")  # no quiet fallback to torch
+    ops = {node.op_type for node in onnx.load_from_string(int8._onnx.tnet_graph).graph.node}
+    assert "QLinearConv" in ops or "DequantizeLinear" in ops  # really quantized
+    int8_alpha = int8(frame)
     assert iou(int8_alpha, mask) >= 0.85
     assert np.mean(np.abs(int8_alpha - float_alpha)) < 0.01  # mean |Δα| over the frame
