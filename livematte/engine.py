@@ -7,6 +7,7 @@ Temporal smoothing (optional) works at the M-Net's size; ``reset()`` clears it (
 """
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from pathlib import Path
@@ -18,6 +19,7 @@ import torch
 from .errors import InputError, SettingsError
 from .models import WeightsError, create_model
 from .onnx_backend import OnnxModel
+from .resize import shrink
 from .smoothing import TemporalSmoother
 from .upsample import bilinear_upsample, guided_upsample
 
@@ -29,9 +31,14 @@ def _round_to(x: float, multiple: int) -> int:
     return max(multiple, int(round(x / multiple)) * multiple)
 
 
-def working_size(height: int, width: int, long_side: int, multiple: int, allow_upscale: bool) -> tuple[int, int]:
-    """(h, w) with the long side about ``long_side`` (not above the input unless allowed), each a multiple."""
-    scale = long_side / max(height, width)
+def working_size(height: int, width: int, size: int, multiple: int, allow_upscale: bool,
+                 pixel_budget: bool = False) -> tuple[int, int]:
+    """(h, w) for a network input, the shape kept: ``size`` on the long side. With ``pixel_budget``, also at most
+    the pixels of a 16:9 frame of that long side, so that a 4:3 webcam costs no more per frame than a 16:9 one
+    (224x168 instead of 256x192 for a size of 256). Not above the input unless allowed; each side a multiple."""
+    scale = size / max(height, width)
+    if pixel_budget:
+        scale = min(scale, size * math.sqrt(9 / 16 / (height * width)))
     if not allow_upscale:
         scale = min(1.0, scale)
     return _round_to(height * scale, multiple), _round_to(width * scale, multiple)
@@ -54,7 +61,7 @@ class Matter:
     def __init__(self, model: str = "shm", weights: str | Path | None = "default", device: str = "auto",
                  tnet_size: int = 256, mnet_size: int = 384, smoothing: str = "none",
                  smoothing_strength: float = 0.6, upsample: str = "guided", threads: int | None = None,
-                 backend: str = "auto", int8_tnet: bool = False):
+                 backend: str = "auto", int8_tnet: bool = False, pixel_budget: bool = False):
         if backend not in BACKENDS:
             raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         if upsample not in UPSAMPLERS:
@@ -88,6 +95,7 @@ class Matter:
         self.backend = "onnx" if self._onnx is not None else "torch"
         self.tnet_size, self.mnet_size = tnet_size, max(mnet_size, tnet_size)
         self.upsample = upsample
+        self.pixel_budget = pixel_budget  # see working_size; live turns it on
         self.smoother = TemporalSmoother(smoothing, smoothing_strength)
         self.timings: dict[str, float] = {}
 
@@ -108,9 +116,9 @@ class Matter:
         if H < 8 or W < 8:
             raise InputError(f"frame of {W}×{H} is too small (at least 8×8)")
         t0 = time.perf_counter()
-        mh, mw = working_size(H, W, self.mnet_size, 8, allow_upscale=False)
-        th, tw = working_size(H, W, self.tnet_size, 32, allow_upscale=True)
-        image_m = cv2.resize(rgb, (mw, mh), interpolation=cv2.INTER_AREA) if (mh, mw) != (H, W) else rgb
+        mh, mw = working_size(H, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
+        th, tw = working_size(H, W, self.tnet_size, 32, allow_upscale=True, pixel_budget=self.pixel_budget)
+        image_m = shrink(rgb, (mw, mh)) if (mh, mw) != (H, W) else rgb
         image_t = cv2.resize(image_m, (tw, th), interpolation=cv2.INTER_AREA if th < mh else cv2.INTER_LINEAR)
         t1 = time.perf_counter()
         if self._onnx is not None:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from .errors import InputError
+from .resize import shrink
 
 SINET_MEAN = np.array([102.890434, 111.25247, 126.91212], np.float32)  # BGR order
 SINET_STD = np.array([62.93292, 62.82138, 66.355705], np.float32)
@@ -64,13 +65,13 @@ class PeerModel:
             return alpha
         if self.kind == "sinet":
             h, w = self.input_shape[2], self.input_shape[3]
-            bgr = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), (w, h), interpolation=cv2.INTER_AREA)
+            bgr = cv2.cvtColor(shrink(rgb, (w, h)), cv2.COLOR_RGB2BGR)
             t_resized = time.perf_counter()
             x = ((bgr.astype(np.float32) - SINET_MEAN) / SINET_STD / 255.0).transpose(2, 0, 1)[None]
             prob = self.session.run(None, {self.input_name: x})[0][0, 1]
         else:  # MediaPipe selfie / Meet: NHWC RGB in [0, 1], stretch-resized
             h, w = self.input_shape[1], self.input_shape[2]
-            small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+            small = shrink(rgb, (w, h))  # the same resize as livematte's engine
             t_resized = time.perf_counter()
             x = small.astype(np.float32)[None] / 255.0
             out = self.session.run(None, {self.input_name: x})[0][0]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .resize import shrink
+
 
 def guided_upsample(alpha: np.ndarray, guide: np.ndarray, radius: int = 1, eps: float = 1e-3) -> np.ndarray:
     """alpha: h×w float32 in [0, 1]; guide: H×W×3 uint8 RGB (H ≥ h) -> H×W float32 alpha in [0, 1].
@@ -22,7 +24,7 @@ def guided_upsample(alpha: np.ndarray, guide: np.ndarray, radius: int = 1, eps: 
     if (h, w) == (H, W):
         small = gray.astype(np.float32) * (1 / 255)
     else:
-        small = cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * (1 / 255)
+        small = shrink(gray, (w, h)).astype(np.float32) * (1 / 255)
     k = (2 * radius + 1, 2 * radius + 1)
     mean_i = cv2.blur(small, k)
     mean_p = cv2.blur(alpha, k)

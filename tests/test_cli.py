@@ -125,3 +125,14 @@ def test_ctrl_c_in_a_verb_is_still_interrupted_130(monkeypatch, capsys):
     monkeypatch.setattr(livematte.cli.image, "run", interrupted)
     assert main(["image", "x.png"]) == 130
     assert capsys.readouterr().err == "livematte: interrupted\n"
+
+
+def test_live_verbs_size_by_pixel_budget_and_the_offline_ones_by_long_side():
+    from livematte.cli import build_parser
+
+    parser = build_parser()
+    for verb, extra, on in [("live", [], True), ("ui", [], True), ("bench", [], True), ("video", ["x.mp4"], False),
+                            ("image", ["x.png"], False), ("eval", [], False)]:
+        assert parser.parse_args([verb, *extra]).pixel_budget is on, verb
+    assert parser.parse_args(["live", "--no-pixel-budget"]).pixel_budget is False
+    assert parser.parse_args(["video", "x.mp4", "--pixel-budget"]).pixel_budget is True

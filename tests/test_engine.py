@@ -52,8 +52,36 @@ def test_bad_settings_are_typed_errors():
 
 def test_working_size_keeps_aspect_and_multiples():
     assert working_size(720, 1280, 256, 32, True) == (128, 256)  # 144 rounds to a multiple of 32
+    assert working_size(720, 1280, 256, 8, False) == (144, 256)
     assert working_size(480, 640, 512, 8, False) == (384, 512)
     assert working_size(100, 60, 512, 8, False) == (96, 64)  # scale 1; sides rounded to multiples of 8
+
+
+def test_pixel_budget_gives_other_shapes_the_pixels_of_a_16_9_frame():
+    budget = 144 * 256
+    for h, w in [(480, 640), (1080, 1080), (1280, 720), (800, 600)]:
+        mh, mw = working_size(h, w, 256, 8, False, pixel_budget=True)
+        assert abs(mh / mw - h / w) < 0.05  # the shape is kept
+        assert abs(mh * mw - budget) / budget < 0.06  # about the same pixels
+    assert working_size(480, 640, 256, 8, False, pixel_budget=True) == (168, 224)
+    assert working_size(720, 1280, 256, 32, True, pixel_budget=True) == (128, 256)  # 16:9 as without
+    assert working_size(1080, 2560, 256, 8, False, pixel_budget=True) == (112, 256)  # wider: the long side bounds
+
+
+@pytest.mark.parametrize("budget,tnet_in,mnet_in", [(False, (192, 256), (192, 256)), (True, (160, 224), (168, 224))])
+def test_pixel_budget_sizes_the_engines_inputs(tiny_matter_factory, budget, tnet_in, mnet_in):
+    matter = tiny_matter_factory(pixel_budget=budget, backend="torch", tnet_size=256, mnet_size=256)
+    seen = {}
+
+    def record(name):
+        def hook(module, args, out):
+            seen[name] = tuple(args[0].shape[-2:])
+        return hook
+
+    matter.model.tnet.register_forward_hook(record("tnet"))
+    matter.model.mnet.register_forward_hook(record("mnet"))
+    assert matter(np.zeros((480, 640, 3), np.uint8)).shape == (480, 640)
+    assert (seen["tnet"], seen["mnet"]) == (tnet_in, mnet_in)
 
 
 def test_timings_cover_the_stages(tiny_matter):

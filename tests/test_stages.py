@@ -1,4 +1,5 @@
 """Per-frame stages as pure functions: upsampling, smoothing, foreground, compositing, backgrounds."""
+import cv2
 import numpy as np
 import pytest
 
@@ -6,6 +7,7 @@ from livematte.composite import (BlurBackground, ColourBackground, ImageBackgrou
                                  composite, cover_resize, parse_background, parse_colour, render_output, to_rgba)
 from livematte.errors import SettingsError
 from livematte.foreground import decontaminate, estimate_foreground
+from livematte.resize import shrink
 from livematte.smoothing import TemporalSmoother, ema_step, motion_aware_step
 from livematte.upsample import bilinear_upsample, guided_upsample
 
@@ -172,3 +174,14 @@ def cv2_resize(img, size):
     import cv2
 
     return cv2.resize(img, size, interpolation=cv2.INTER_NEAREST)
+
+
+@pytest.mark.parametrize("src,dst", [((480, 640), (224, 168)), ((1080, 1920), (256, 144)), ((720, 1280), (384, 216)),
+                                     ((100, 60), (60, 100)), ((64, 64), (64, 64))])
+def test_shrink_matches_an_area_resize_closely(src, dst):
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (*src, 3), dtype=np.uint8), (9, 9), 3)
+    out = shrink(image, dst)
+    assert out.shape == (dst[1], dst[0], 3) and out.dtype == np.uint8
+    area = cv2.resize(image, dst, interpolation=cv2.INTER_AREA)
+    assert np.abs(out.astype(int) - area).mean() < 2.0

@@ -20,7 +20,8 @@ def add_parser(sub) -> None:
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     live_t, live_m = QUALITY_SIZES[Settings().quality]  # the live path's working sizes, which bench measures
-    add_engine_options(p, smoothing="motion", threads=1, tnet_size=live_t, mnet_size=live_m, int8_tnet=True)
+    add_engine_options(p, smoothing="motion", threads=1, tnet_size=live_t, mnet_size=live_m,
+                       int8_tnet=True, pixel_budget=True)
     p.set_defaults(run=run)
 
 
@@ -38,7 +39,8 @@ def run(args) -> int:
         peer_name = peer.name
         models[peer_name] = peer
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-    results = run_bench(models, [s for s in args.sizes.split(",") if s], args.fps, args.seconds, args.input, args.offline_frames, log)
+    sizes = [s for s in args.sizes.split(",") if s]
+    results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log)
     results["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("run",)}
     print(format_report(results, ours, peer_name))
     if args.json is not None:

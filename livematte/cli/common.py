@@ -10,7 +10,8 @@ from ..offline import parse_smoothing
 
 
 def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none", threads: int | None = None,
-                       tnet_size: int | None = 256, mnet_size: int | None = 384, int8_tnet: bool = False) -> None:
+                       tnet_size: int | None = 256, mnet_size: int | None = 384, int8_tnet: bool = False,
+                       pixel_budget: bool = False) -> None:
     """The model options. A size of None means the verb picks it (live: from --quality); a smoothing of None means
     the verb declares --smoothing itself."""
     g = p.add_argument_group("model")
@@ -27,6 +28,10 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
     g.add_argument("--int8-tnet", action=argparse.BooleanOptionalAction, default=int8_tnet,
                    help="run the T-Net in int8 on CPU: about 1 ms faster at live sizes, same held-out accuracy; "
                         f"adds a second to start-up (default: {'on' if int8_tnet else 'off'})")
+    g.add_argument("--pixel-budget", action=argparse.BooleanOptionalAction, default=pixel_budget,
+                   help="give frames of any shape the pixels of a 16:9 frame of the sizes above, so that a 4:3 "
+                        "camera costs no more than a 16:9 one (224x168 instead of 256x192 at 256) "
+                        f"(default: {'on' if pixel_budget else 'off'})")
     if smoothing is not None:
         g.add_argument("--smoothing", default=smoothing,
                        help=f"temporal smoothing: none, ema[:S] or motion[:S], S in 0..0.95 (default: {smoothing})")
@@ -42,7 +47,8 @@ def make_matter(args) -> Matter:
     mode, strength = parse_smoothing(args.smoothing)
     matter = Matter(model=args.model, weights=None if args.weights == "none" else args.weights, device=args.device,
                     tnet_size=args.tnet_size, mnet_size=args.mnet_size, smoothing=mode, smoothing_strength=strength,
-                    threads=getattr(args, "threads", None), int8_tnet=getattr(args, "int8_tnet", False))
+                    threads=getattr(args, "threads", None), int8_tnet=getattr(args, "int8_tnet", False),
+                    pixel_budget=getattr(args, "pixel_budget", False))
     if not matter.trained:
         print("livematte: warning: no trained weights found for model "
               f"{args.model!r}; running on random weights, the matte will be meaningless", file=sys.stderr)

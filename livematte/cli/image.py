@@ -12,7 +12,8 @@ from .common import add_engine_options, make_matter
 def add_parser(sub) -> None:
     p = sub.add_parser("image", help="matte images", description=__doc__)
     p.add_argument("inputs", type=Path, nargs="+")
-    p.add_argument("-d", "--output-dir", type=Path, default=None, help="folder for the results (default: beside each input)")
+    p.add_argument("-d", "--output-dir", type=Path, default=None,
+                   help="folder for the results (default: beside each input)")
     p.add_argument("-b", "--background", default=None,
                    help="composite onto this background (colour, image, blur[:N]); default: transparent PNG")
     p.add_argument("-t", "--output-type", choices=OUTPUT_TYPES, default=None,

@@ -53,7 +53,8 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--shrink", type=int, default=None, help="pull the edge in by N px (0..20)")
     g.add_argument("--threshold", type=float, default=None, help="hard cut at this alpha (0.05..0.95; 0 = off)")
     # --smoothing is a look option (above); the sizes come from --quality
-    add_engine_options(p, smoothing=None, threads=1, tnet_size=None, mnet_size=None, int8_tnet=True)
+    add_engine_options(p, smoothing=None, threads=1, tnet_size=None, mnet_size=None, int8_tnet=True,
+                       pixel_budget=True)
 
 
 def list_presets(store: PresetStore) -> None:
