@@ -42,4 +42,4 @@ def test_ratio_counts_each_models_resize_with_its_inference():
     live = [{"size": "640x480", "model": "ours", "fps": 30.0, "stages_ms": {"resize": 2.0, "inference": 10.0}},
             {"size": "640x480", "model": "peer", "fps": 25.0, "stages_ms": {"resize": 0.5, "inference": 7.5}}]
     r = ratios({"live": live}, "ours", "peer")["640x480"]
-    assert r["inference_ratio"] == 12.0 / 8.0 and r["fps_ratio"] == 30.0 / 25.0
+    assert r["inference_ratio"] == 10.0 / 7.5 and r["model_ratio"] == 12.0 / 8.0 and r["fps_ratio"] == 30.0 / 25.0
