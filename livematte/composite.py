@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .errors import InputError, SettingsError
+from .resize import shrink
 
 NAMED_COLOURS = {
     "green": (0, 177, 64), "blue": (0, 71, 187), "black": (0, 0, 0), "white": (255, 255, 255),
@@ -56,7 +57,7 @@ def blur_background(frame: np.ndarray, strength: int = 12, work_scale: float = 0
     """Strong, cheap blur: Gaussian at a quarter of the size, upsampled (a blur hides the loss)."""
     h, w = frame.shape[:2]
     sw, sh = max(1, int(w * work_scale)), max(1, int(h * work_scale))
-    small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = shrink(frame, (sw, sh))
     sigma = max(0.5, strength * work_scale)
     small = cv2.GaussianBlur(small, (0, 0), sigma)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -68,8 +69,10 @@ def cover_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = image.shape[:2]
     s = max(W / w, H / h)
     nw, nh = max(W, round(w * s)), max(H, round(h * s))
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(image, (nw, nh), interpolation=interp)
+    if s < 1:
+        resized = shrink(image, (nw, nh))
+    else:
+        resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
     x, y = (nw - W) // 2, (nh - H) // 2
     return np.ascontiguousarray(resized[y:y + H, x:x + W])
 

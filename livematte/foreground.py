@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .resize import shrink
+
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray, radius: int) -> np.ndarray:
     k = (2 * radius + 1, 2 * radius + 1)
@@ -49,8 +51,8 @@ def _low_res_correction(image: np.ndarray, alpha: np.ndarray, work_size: int):
     h, w = alpha.shape
     scale = work_size / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small_img = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    small_alpha = cv2.resize(alpha.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    small_img = shrink(image, size)
+    small_alpha = shrink(alpha.astype(np.float32, copy=False), size)
     correction = estimate_foreground(small_img, small_alpha).astype(np.float32) - small_img
     return correction, small_alpha
 
