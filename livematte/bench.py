@@ -166,7 +166,7 @@ def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, se
 
 def ratios(results: dict, ours: str, peer: str) -> dict:
     """Per size, ours / the peer's: inference time; model time (each model's resize of the frame to its inputs,
-    plus inference); end-to-end fps."""
+    plus inference: the sum of the two stages' medians); end-to-end fps."""
     out = {}
     by = {(r["size"], r["model"]): r for r in results["live"]}
     for (size, model), r in by.items():
@@ -175,7 +175,7 @@ def ratios(results: dict, ours: str, peer: str) -> dict:
             a, b = r["stages_ms"], p["stages_ms"]
             out[size] = {"inference_ratio": a["inference"] / b["inference"],
                          "model_ratio": (a.get("resize", 0) + a["inference"]) / (b.get("resize", 0) + b["inference"]),
-                         "fps_ratio": r["fps"] / p["fps"]}
+                         "fps_ratio": r["fps"] / p["fps"] if p["fps"] else float("nan")}
     return out
 
 

@@ -41,7 +41,10 @@ def working_size(height: int, width: int, size: int, multiple: int, allow_upscal
         scale = min(scale, size * math.sqrt(9 / 16 / (height * width)))
     if not allow_upscale:
         scale = min(1.0, scale)
-    return _round_to(height * scale, multiple), _round_to(width * scale, multiple)
+    h, w = _round_to(height * scale, multiple), _round_to(width * scale, multiple)
+    if not allow_upscale:  # nor may the rounding make a side longer than the input's
+        h, w = min(h, max(multiple, height // multiple * multiple)), min(w, max(multiple, width // multiple * multiple))
+    return h, w
 
 
 def resolve_device(device: str) -> torch.device:
@@ -118,7 +121,7 @@ class Matter:
         t0 = time.perf_counter()
         mh, mw = working_size(H, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
         th, tw = working_size(H, W, self.tnet_size, 32, allow_upscale=True, pixel_budget=self.pixel_budget)
-        image_m = shrink(rgb, (mw, mh)) if (mh, mw) != (H, W) else rgb
+        image_m = shrink(rgb, (mw, mh))
         image_t = cv2.resize(image_m, (tw, th), interpolation=cv2.INTER_AREA if th < mh else cv2.INTER_LINEAR)
         t1 = time.perf_counter()
         if self._onnx is not None:

@@ -37,7 +37,8 @@ def _export(module: nn.Module, inputs: tuple, names: list[str], dynamic: dict) -
 
 def export_onnx(model: nn.Module) -> tuple[bytes, bytes]:
     """(T-Net graph: ``image_small`` N×3×h×w RGB in [0, 1] -> logits; refinement graph: ``image`` N×3×H×W and
-    ``logits`` N×3×h×w -> alpha N×1×H×W)."""
+    ``logits`` N×3×h×w -> alpha N×1×H×W). The upsamplings inside are traced as exact doublings, so h and w must be
+    multiples of 32 and H and W multiples of 8 (the engine's working sizes are)."""
     tnet = _export(model.tnet, (torch.rand(1, 3, 32, 64),), ["image_small"],
                    {"image_small": {2: "h", 3: "w"}, "out": {2: "h", 3: "w"}})
     refine = _export(_Refine(model), (torch.rand(1, 3, 64, 96), torch.rand(1, 3, 32, 64)), ["image", "logits"],
@@ -69,7 +70,9 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
     reader.close()
 
     def feed(rgb):
-        h, w = working_size(*rgb.shape[:2], side, 32, allow_upscale=True)  # as the engine sizes the T-Net input
+        # As the engine sizes the T-Net input without a pixel budget (live's budget gives 4:3 frames a little less:
+        # activation ranges, which calibration measures, hardly depend on the size).
+        h, w = working_size(*rgb.shape[:2], side, 32, allow_upscale=True)
         return {"image_small": OnnxModel._tensor(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA))}
 
     class Frames(CalibrationDataReader):
@@ -120,6 +123,9 @@ class OnnxModel:
         return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32) * np.float32(1 / 255)
 
     def __call__(self, image_m: np.ndarray, image_t: np.ndarray) -> np.ndarray:
+        if image_t.shape[0] % 32 or image_t.shape[1] % 32 or image_m.shape[0] % 8 or image_m.shape[1] % 8:
+            raise ValueError(f"the ONNX graphs take T-Net sizes in multiples of 32 and M-Net sizes in multiples of 8, "
+                             f"not {image_t.shape[:2]} and {image_m.shape[:2]}")  # see export_onnx
         t0 = time.perf_counter()
         logits = self.tnet.run(None, {"image_small": self._tensor(image_t)})[0]
         t1 = time.perf_counter()

@@ -21,10 +21,7 @@ def guided_upsample(alpha: np.ndarray, guide: np.ndarray, radius: int = 1, eps: 
     H, W = guide.shape[:2]
     h, w = alpha.shape
     gray = cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY)
-    if (h, w) == (H, W):
-        small = gray.astype(np.float32) * (1 / 255)
-    else:
-        small = shrink(gray, (w, h)).astype(np.float32) * (1 / 255)
+    small = shrink(gray, (w, h)).astype(np.float32) * (1 / 255)
     k = (2 * radius + 1, 2 * radius + 1)
     mean_i = cv2.blur(small, k)
     mean_p = cv2.blur(alpha, k)

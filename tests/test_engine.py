@@ -54,7 +54,8 @@ def test_working_size_keeps_aspect_and_multiples():
     assert working_size(720, 1280, 256, 32, True) == (128, 256)  # 144 rounds to a multiple of 32
     assert working_size(720, 1280, 256, 8, False) == (144, 256)
     assert working_size(480, 640, 512, 8, False) == (384, 512)
-    assert working_size(100, 60, 512, 8, False) == (96, 64)  # scale 1; sides rounded to multiples of 8
+    assert working_size(100, 60, 512, 8, False) == (96, 56)  # scale 1; sides rounded down to multiples of 8
+    assert working_size(150, 200, 256, 8, False) == (144, 200)  # 150 would round up to 152: not above the input
 
 
 def test_pixel_budget_gives_other_shapes_the_pixels_of_a_16_9_frame():
@@ -121,3 +122,8 @@ def test_auto_backend_falls_back_to_torch_when_onnx_export_fails(monkeypatch):
     assert m.backend == "torch" and m(np.zeros((32, 32, 3), np.uint8)).shape == (32, 32)
     with pytest.raises(SettingsError, match="onnx backend is not available"):
         Matter(model="shm-tiny", weights=None, backend="onnx")
+
+
+def test_onnx_graphs_refuse_sizes_they_were_not_traced_for(tiny_matter):
+    with pytest.raises(ValueError, match="multiples of 32"):
+        tiny_matter._onnx(np.zeros((60, 84, 3), np.uint8), np.zeros((32, 64, 3), np.uint8))

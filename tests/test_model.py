@@ -118,7 +118,7 @@ def test_channel_softmax_matches_torch_softmax_also_for_large_logits():
     torch.testing.assert_close(channel_softmax(logits), torch.softmax(logits, dim=1))
 
 
-@pytest.mark.parametrize("width,size", [(1.0, (36, 64)), (0.5, (20, 28))])
+@pytest.mark.parametrize("width,size", [(1.0, (36, 64)), (0.5, (20, 28)), (1.0, (35, 63))])
 def test_mnet_head_equals_the_plain_upsample_concat_conv(width, size):
     """The M-Net head is computed in a cheaper order; it must stay the same function of its weights."""
     torch.manual_seed(0)
@@ -126,7 +126,7 @@ def test_mnet_head_equals_the_plain_upsample_concat_conv(width, size):
     for p in mnet.refine.parameters():  # random, non-zero biases too
         torch.nn.init.normal_(p, std=0.5)
     h, w = size
-    y = torch.randn(2, mnet.refine[0].in_channels - 6, h // 2, w // 2)
+    y = torch.randn(2, mnet.refine[0].in_channels - 6, (h + 1) // 2, (w + 1) // 2)  # odd: not an exact 2x
     x = torch.randn(2, 6, h, w)
     plain = mnet.refine(torch.cat([F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False), x], 1))
     with torch.no_grad():

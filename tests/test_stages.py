@@ -171,17 +171,20 @@ def test_composite_decontaminated_matches_composite_of_decontaminated_foreground
 
 
 def cv2_resize(img, size):
-    import cv2
-
     return cv2.resize(img, size, interpolation=cv2.INTER_NEAREST)
 
 
 @pytest.mark.parametrize("src,dst", [((480, 640), (224, 168)), ((1080, 1920), (256, 144)), ((720, 1280), (384, 216)),
-                                     ((100, 60), (60, 100)), ((64, 64), (64, 64))])
-def test_shrink_matches_an_area_resize_closely(src, dst):
+                                     ((1081, 1921), (256, 144)), ((100, 60), (64, 96)), ((480, 640), (700, 200))])
+def test_shrink_matches_an_area_resize_closely(src, dst):  # src is (h, w), dst (w, h)
     rng = np.random.default_rng(0)
     image = cv2.GaussianBlur(rng.integers(0, 256, (*src, 3), dtype=np.uint8), (9, 9), 3)
     out = shrink(image, dst)
     assert out.shape == (dst[1], dst[0], 3) and out.dtype == np.uint8
     area = cv2.resize(image, dst, interpolation=cv2.INTER_AREA)
     assert np.abs(out.astype(int) - area).mean() < 2.0
+
+
+def test_shrink_returns_an_image_of_that_size_as_it_is():
+    image = np.zeros((48, 64, 3), np.uint8)
+    assert shrink(image, (64, 48)) is image

@@ -29,8 +29,8 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
                    help="run the T-Net in int8 on CPU: about 1 ms faster at live sizes, same held-out accuracy; "
                         f"adds a second to start-up (default: {'on' if int8_tnet else 'off'})")
     g.add_argument("--pixel-budget", action=argparse.BooleanOptionalAction, default=pixel_budget,
-                   help="give frames of any shape the pixels of a 16:9 frame of the sizes above, so that a 4:3 "
-                        "camera costs no more than a 16:9 one (224x168 instead of 256x192 at 256) "
+                   help="give frames of any shape at most the pixels of a 16:9 frame of the sizes above, so that a "
+                        "4:3 camera costs about what a 16:9 one does (224x168 instead of 256x192 at 256) "
                         f"(default: {'on' if pixel_budget else 'off'})")
     if smoothing is not None:
         g.add_argument("--smoothing", default=smoothing,
