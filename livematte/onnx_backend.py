@@ -57,12 +57,12 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
     import logging
     import tempfile
 
-    import cv2
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from .engine import working_size  # (the engine imports this module first)
     from .media import VideoReader
+    from .resize import shrink
 
     reader = VideoReader(CALIBRATION_CLIP)
     step = max(1, (reader.info.frames or frames) // frames)
@@ -73,7 +73,7 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
         # As the engine sizes the T-Net input without a pixel budget (live's budget gives 4:3 frames a little less:
         # activation ranges, which calibration measures, hardly depend on the size).
         h, w = working_size(*rgb.shape[:2], side, 32, allow_upscale=True)
-        return {"image_small": OnnxModel._tensor(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA))}
+        return {"image_small": OnnxModel._tensor(shrink(rgb, (w, h)))}
 
     class Frames(CalibrationDataReader):
         def __init__(self):
@@ -112,7 +112,10 @@ class OnnxModel:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         tnet, refine = export_onnx(model)
         if int8_tnet:
-            tnet = quantize_tnet(tnet)
+            try:
+                tnet = quantize_tnet(tnet)
+            except Exception as exc:  # the quantizer's own errors: keep the float T-Net, not fall back to torch
+                warnings.warn(f"int8 T-Net unavailable ({exc}); running it in float", RuntimeWarning, stacklevel=2)
         self.tnet_graph = tnet  # kept to be inspected (tests: really quantized)
         self.tnet = ort.InferenceSession(tnet, opts, providers=["CPUExecutionProvider"])
         self.refine = ort.InferenceSession(refine, opts, providers=["CPUExecutionProvider"])

@@ -127,3 +127,15 @@ def test_auto_backend_falls_back_to_torch_when_onnx_export_fails(monkeypatch):
 def test_onnx_graphs_refuse_sizes_they_were_not_traced_for(tiny_matter):
     with pytest.raises(ValueError, match="multiples of 32"):
         tiny_matter._onnx(np.zeros((60, 84, 3), np.uint8), np.zeros((32, 64, 3), np.uint8))
+
+
+def test_a_failed_int8_quantization_keeps_the_onnx_backend_with_a_float_tnet(monkeypatch):
+    import livematte.onnx_backend as onnx_backend
+
+    def broken(graph):
+        raise RuntimeError("Incomplete symbolic shape inference")
+
+    monkeypatch.setattr(onnx_backend, "quantize_tnet", broken)
+    with pytest.warns(RuntimeWarning, match="int8 T-Net unavailable"):
+        m = Matter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=64, int8_tnet=True)
+    assert m.backend == "onnx" and m(np.zeros((32, 32, 3), np.uint8)).shape == (32, 32)
