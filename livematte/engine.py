@@ -1,8 +1,9 @@
 """The matting engine: the one place the live and offline paths call.
 
 ``Matter(...)(rgb)`` takes an RGB uint8 H×W×3 frame and returns its alpha, float32 H×W in [0, 1].
-Resolution strategy: the T-Net sees a small copy (``tnet_size`` on the long side), the M-Net a larger one
-(``mnet_size``), and the alpha is brought to full resolution by a guided filter on the frame itself.
+Resolution strategy: the T-Net sees a small copy (``tnet_size`` on the long side), the M-Net one of its own size
+(``mnet_size``: larger offline, a little smaller live), and the alpha is brought to full resolution by a guided filter
+on the frame itself.
 Temporal smoothing (optional) works at the M-Net's size; ``reset()`` clears it (call it on cuts).
 """
 from __future__ import annotations
@@ -58,6 +59,16 @@ def resolve_device(device: str) -> torch.device:
         raise SettingsError(f"unknown device {device!r}: use auto, cpu or cuda") from None
 
 
+def _tnet_image(rgb: np.ndarray, image_m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The T-Net's input of ``size`` (w, h): from the M-Net's copy when that is at least as large (cheaper), else
+    from the frame, so that a T-Net larger than the M-Net (live: 256 vs 224) still sees the frame's detail."""
+    w, h = size
+    source = image_m if image_m.shape[0] >= h and image_m.shape[1] >= w else rgb
+    if source.shape[0] >= h and source.shape[1] >= w:
+        return shrink(source, size)
+    return cv2.resize(source, size, interpolation=cv2.INTER_LINEAR)  # a frame smaller than the T-Net's input
+
+
 class Matter:
     """Human matting engine. Not thread-safe: one instance per stream (it holds temporal state)."""
 
@@ -96,7 +107,7 @@ class Matter:
                 warnings.warn(f"ONNX Runtime backend unavailable ({exc}); running the model in torch (slower)",
                               RuntimeWarning, stacklevel=2)
         self.backend = "onnx" if self._onnx is not None else "torch"
-        self.tnet_size, self.mnet_size = tnet_size, max(mnet_size, tnet_size)
+        self.tnet_size, self.mnet_size = tnet_size, mnet_size
         self.upsample = upsample
         self.pixel_budget = pixel_budget  # see working_size; live turns it on
         self.smoother = TemporalSmoother(smoothing, smoothing_strength)
@@ -122,7 +133,7 @@ class Matter:
         mh, mw = working_size(H, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
         th, tw = working_size(H, W, self.tnet_size, 32, allow_upscale=True, pixel_budget=self.pixel_budget)
         image_m = shrink(rgb, (mw, mh))
-        image_t = cv2.resize(image_m, (tw, th), interpolation=cv2.INTER_AREA if th < mh else cv2.INTER_LINEAR)
+        image_t = _tnet_image(rgb, image_m, (tw, th))
         t1 = time.perf_counter()
         if self._onnx is not None:
             alpha = self._onnx(image_m, image_t)

@@ -300,7 +300,7 @@ def configure_matter(matter, settings: Settings) -> None:
     _QUALITY_OF[matter] = settings.quality
     if known is not None and known != settings.quality and hasattr(matter, "tnet_size"):
         tnet, mnet = QUALITY_SIZES[settings.quality]
-        matter.tnet_size, matter.mnet_size = tnet, max(tnet, mnet)
+        matter.tnet_size, matter.mnet_size = tnet, mnet
         matter.reset()
 
 

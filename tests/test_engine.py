@@ -1,9 +1,11 @@
 """The Matter API: shapes, dtype, range, state, errors."""
 import numpy as np
 import pytest
+import torch
 
 from livematte import InputError, Matter, SettingsError
 from livematte.engine import working_size
+from livematte.resize import shrink
 
 
 @pytest.mark.parametrize("shape", [(48, 64, 3), (31, 17, 3), (120, 90, 3), (16, 16, 3)])
@@ -85,20 +87,36 @@ def test_pixel_budget_sizes_the_engines_inputs(tiny_matter_factory, budget, tnet
     assert (seen["tnet"], seen["mnet"]) == (tnet_in, mnet_in)
 
 
+def test_an_mnet_smaller_than_the_tnet_is_honoured(tiny_matter_factory):
+    """--mnet-size below --tnet-size used to be raised silently to the T-Net's size; the T-Net's input then comes
+    from the frame itself, not from the M-Net's smaller copy."""
+    matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=192)
+    seen = {}
+    matter.model.tnet.register_forward_hook(lambda m, args, out: seen.setdefault("tnet", args[0]))
+    matter.model.mnet.register_forward_hook(lambda m, args, out: seen.setdefault("mnet", args[0]))
+    frame = np.random.default_rng(5).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    assert matter(frame).shape == (480, 640)
+    assert tuple(seen["tnet"].shape[-2:]) == (192, 256) and tuple(seen["mnet"].shape[-2:]) == (144, 192)
+    from_frame = torch.from_numpy(shrink(frame, (256, 192))).permute(2, 0, 1).float() / 255
+    assert torch.allclose(seen["tnet"][0], from_frame)  # not an upscaled copy of the M-Net's 192-px input
+
+
 def test_timings_cover_the_stages(tiny_matter):
     tiny_matter(np.zeros((96, 128, 3), np.uint8))
     assert set(tiny_matter.timings) == {"resize", "tnet", "mnet", "inference", "smooth", "upsample"}
 
 
+@pytest.mark.parametrize("sizes", [(64, 96), (96, 64)])  # M-Net larger than the T-Net (offline), and smaller
 @pytest.mark.parametrize("shape", [(48, 64, 3), (120, 90, 3)])
-def test_onnx_backend_matches_torch(shape):
+def test_onnx_backend_matches_torch(shape, sizes):
     import torch
 
     rgb = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
     alphas = []
     for backend in ("torch", "onnx"):
         torch.manual_seed(0)  # the same random weights for both
-        m = Matter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=96, device="cpu", backend=backend)
+        m = Matter(model="shm-tiny", weights=None, tnet_size=sizes[0], mnet_size=sizes[1], device="cpu",
+                   backend=backend)
         assert m.backend == backend
         alphas.append(m(rgb))
     assert np.abs(alphas[0] - alphas[1]).max() < 1e-4
