@@ -131,8 +131,11 @@ def bench_offline(matter, clip: Path, label: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         result = convert_video(clip, Path(tmp) / "out.mp4", background="blur", matter=matter, progress=False,
                                timings=timings)
-    return {"model": label, "fps": result.frames_written / result.seconds, "frames": result.frames_written,
-            "stages_ms": {k: _median_ms(v) for k, v in timings.items()}}
+    row = {"model": label, "fps": result.frames_written / result.seconds, "frames": result.frames_written,
+           "stages_ms": {k: _median_ms(v) for k, v in timings.items()}}
+    if hasattr(matter, "tnet_size"):  # livematte's engine: say at which sizes it ran
+        row["sizes"] = {"tnet": matter.tnet_size, "mnet": matter.mnet_size}
+    return row
 
 
 def peak_memory_mb() -> float:
@@ -140,7 +143,10 @@ def peak_memory_mb() -> float:
 
 
 def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, seconds: float = 4.0,
-              input_clip: Path | None = None, offline_frames: int = 60, log: Callable[[str], None] = print) -> dict:
+              input_clip: Path | None = None, offline_frames: int = 60, log: Callable[[str], None] = print,
+              offline_models: dict[str, Callable] | None = None) -> dict:
+    """``offline_models`` (default: ``models``) run the 1080p file conversion; the CLI gives it the engine as
+    ``livematte video`` builds it, whose sizes are not the live ones."""
     results: dict = {"live": [], "offline": [], "cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         clips = []
@@ -157,7 +163,7 @@ def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, se
                 results["live"].append(bench_live(model, clip, fps, seconds, label, size, decode=decode).__dict__)
         if offline_frames:
             clip = synthetic_clip(Path(tmp) / "offline_1080p.mp4", 1920, 1080, offline_frames)
-            for label, model in models.items():
+            for label, model in (offline_models or models).items():
                 log(f"offline 1920x1080 {label} ...")
                 results["offline"].append(bench_offline(model, clip, label))
     results["peak_memory_mb"] = peak_memory_mb()
@@ -193,8 +199,9 @@ def format_report(results: dict, ours: str, peer: str | None) -> str:
                      f"{g('composite')} |")
     for o in results["offline"]:
         stages = ", ".join(f"{k} {v:.1f}" for k, v in o["stages_ms"].items())
-        lines.append(f"\noffline 1920x1080 H.264 → H.264 ({o['frames']} frames), {o['model']}: {o['fps']:.1f} fps "
-                     f"(stage medians, ms: {stages})")
+        sizes = f" at T-Net {o['sizes']['tnet']}, M-Net {o['sizes']['mnet']}" if "sizes" in o else ""
+        lines.append(f"\noffline 1920x1080 H.264 → H.264 ({o['frames']} frames), {o['model']}{sizes}: "
+                     f"{o['fps']:.1f} fps (stage medians, ms: {stages})")
     if peer:
         for size, r in ratios(results, ours, peer).items():
             lines.append(f"\n{size}: inference {r['inference_ratio']:.2f}× the peer's time (with each model's resize "

@@ -38,7 +38,7 @@ from .errors import SettingsError
 BACKGROUND_KINDS = ("none", "colour", "image", "video", "blur", "transparent")
 SMOOTHING_MODES = ("none", "ema", "motion")
 # (T-Net, M-Net) input, long side in px: "balanced" is what livematte bench measured as the live sweet spot on a
-# 2-core CPU, "high" the engine's offline default.
+# 2-core CPU, "high" the engine's offline default (livematte.engine.TNET_SIZE, MNET_SIZE; a test keeps them equal).
 QUALITY_SIZES = {"fast": (192, 192), "balanced": (256, 256), "high": (256, 384)}
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"
 MAX_NAME = 60

@@ -34,6 +34,17 @@ def test_bench_cli_writes_json(tmp_path, capsys):
     assert main(["bench", "--sizes", "12x9000", "--model", "shm-tiny", "--weights", "none"]) == 2
 
 
+def test_bench_cli_converts_the_offline_clip_as_livematte_video_does(tmp_path):
+    from livematte.engine import MNET_SIZE, TNET_SIZE
+
+    out = tmp_path / "bench.json"
+    args = ["bench", "--sizes", "64x48", "--seconds", "0.3", "--offline-frames", "2", "--json", str(out),
+            "--model", "shm-tiny", "--weights", "none", "--tnet-size", "64", "--mnet-size", "64"]
+    assert main(args) == 0
+    results = json.loads(out.read_text())
+    assert results["offline"][0]["sizes"] == {"tnet": TNET_SIZE, "mnet": MNET_SIZE}  # not the live sizes given
+
+
 def test_parse_size():
     assert parse_size("1280x720") == (1280, 720)
 

@@ -345,6 +345,13 @@ def test_live_quality_resizes_the_matter_only_when_it_changes(tiny_matter):
     assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (256, 384)
 
 
+def test_high_quality_is_the_engines_offline_default():
+    from livematte.engine import MNET_SIZE, TNET_SIZE
+    from livematte.presets import QUALITY_SIZES
+
+    assert QUALITY_SIZES["high"] == (TNET_SIZE, MNET_SIZE)
+
+
 def test_live_pipeline_stops_cleanly_mid_stream(camera_clip, tiny_matter):
     before = threading.active_count()
     session = LiveSession(FileCamera(camera_clip), tiny_matter, Settings()).start()

@@ -1,10 +1,12 @@
 """``livematte bench``: end-to-end speed of the real pipeline, per stage, optionally against a peer model."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
+from ..engine import MNET_SIZE, TNET_SIZE
 from ..presets import QUALITY_SIZES, Settings
 from .common import add_engine_options, check_json_target, make_matter
 
@@ -16,7 +18,9 @@ def add_parser(sub) -> None:
     p.add_argument("--fps", type=float, default=30.0, help="capture rate of the paced source (default: 30)")
     p.add_argument("--seconds", type=float, default=4.0,
                    help="live seconds measured per size and model, after a 1 s warm-up (default: 4)")
-    p.add_argument("--offline-frames", type=int, default=60, help="1080p offline clip length; 0 skips (default: 60)")
+    p.add_argument("--offline-frames", type=int, default=60,
+                   help="length of a 1080p clip converted as `livematte video` does (its default sizes, not the "
+                        "model options below); 0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     live_t, live_m = QUALITY_SIZES[Settings().quality]  # the live path's working sizes, which bench measures
@@ -40,7 +44,12 @@ def run(args) -> int:
         models[peer_name] = peer
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     sizes = [s for s in args.sizes.split(",") if s]
-    results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log)
+    offline = None
+    if args.offline_frames:  # as `livematte video` runs: its sizes and threads, float T-Net, no pixel budget
+        video_args = argparse.Namespace(**{**vars(args), "tnet_size": TNET_SIZE, "mnet_size": MNET_SIZE,
+                                           "threads": None, "int8_tnet": False, "pixel_budget": False})
+        offline = {**models, ours: make_matter(video_args)}
+    results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log, offline)
     results["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("run",)}
     print(format_report(results, ours, peer_name))
     if args.json is not None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine import Matter
+from ..engine import MNET_SIZE, TNET_SIZE, Matter
 from ..errors import OutputError
 from ..offline import parse_smoothing
 
 
 def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none", threads: int | None = None,
-                       tnet_size: int | None = 256, mnet_size: int | None = 384, int8_tnet: bool = False,
+                       tnet_size: int | None = TNET_SIZE, mnet_size: int | None = MNET_SIZE, int8_tnet: bool = False,
                        pixel_budget: bool = False) -> None:
     """The model options. A size of None means the verb picks it (live: from --quality); a smoothing of None means
     the verb declares --smoothing itself."""
