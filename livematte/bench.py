@@ -76,13 +76,20 @@ def decode_ms(clip: Path) -> float:
     return _median_ms(times)
 
 
-def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: str, size: str,
-               warmup: float = 1.0, decode: float | None = None) -> LiveResult:
+@dataclass
+class _Window:
+    """The raw figures of one measured stretch of live running."""
+    seconds: float
+    frames: int
+    dropped: int
+    latencies: list[float]
+    stage_times: dict[str, list[float]]
+
+
+def _live_window(matter: Callable, clip: Path, fps: float, seconds: float, warmup: float) -> _Window:
     """The live path itself (``LiveSession``): ``clip`` as a camera at ``fps`` → matte → blurred-background
-    composite → a null sink paced at ``fps``; delivered fps, capture-to-output latency, drops and stage medians
-    over ``seconds`` of steady running, after ``warmup`` seconds (first inferences, queues filling) that are
-    not counted. ``decode``: the clip's decode ms, when the caller measured it already (it is the same for every
-    model)."""
+    composite → a null sink paced at ``fps``, measured over ``seconds`` of steady running after ``warmup``
+    seconds (first inferences, queues filling) that are not counted."""
     from .live import FileCamera, LiveSession
     from .presets import Settings
     from .virtualcam import NullSink
@@ -113,15 +120,32 @@ def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: 
         wait(seconds)
         elapsed = time.perf_counter() - started
         frames, dropped = session.stats.frames - frames0, session.status().dropped - dropped0
-        lat = sorted(list(session.stats.recent_latencies)[-frames:]) if frames else []  # this window's frames
+        lat = list(session.stats.recent_latencies)[-frames:] if frames else []  # this window's frames
     finally:
         session.close()
     session.join(0)  # re-raises an error of the session's threads
+    return _Window(elapsed, frames, dropped, lat, stage_times)
+
+
+def _summarise(windows: list[_Window], label: str, size: str, decode: float) -> LiveResult:
     keep = ("resize", "tnet", "mnet", "inference", "smooth", "upsample", "composite")
-    stages = {"capture/decode": decode_ms(clip) if decode is None else decode}
-    stages.update({k: _median_ms(stage_times[k]) for k in keep if k in stage_times})
+    stage_times = {k: [v for w in windows for v in w.stage_times.get(k, [])] for k in keep}
+    stages = {"capture/decode": decode}
+    stages.update({k: _median_ms(v) for k, v in stage_times.items() if v})
+    lat = sorted(v for w in windows for v in w.latencies)
+    frames, seconds = sum(w.frames for w in windows), sum(w.seconds for w in windows)
     p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
-    return LiveResult(size, label, frames / elapsed, _median_ms(lat), 1000 * p95, frames, dropped, stages)
+    return LiveResult(size, label, frames / seconds, _median_ms(lat), 1000 * p95, frames,
+                      sum(w.dropped for w in windows), stages)
+
+
+def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: str, size: str,
+               warmup: float = 1.0, decode: float | None = None) -> LiveResult:
+    """Delivered fps, capture-to-output latency, drops and stage medians of the live path over ``seconds`` of
+    steady running (see ``_live_window``). ``decode``: the clip's decode ms, when the caller measured it already
+    (it is the same for every model)."""
+    window = _live_window(matter, clip, fps, seconds, warmup)
+    return _summarise([window], label, size, decode_ms(clip) if decode is None else decode)
 
 
 def bench_offline(matter, clip: Path, label: str) -> dict:
@@ -144,8 +168,11 @@ def peak_memory_mb() -> float:
 
 def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, seconds: float = 4.0,
               input_clip: Path | None = None, offline_frames: int = 60, log: Callable[[str], None] = print,
-              offline_models: dict[str, Callable] | None = None) -> dict:
-    """``offline_models`` (default: ``models``) run the 1080p file conversion; the CLI gives it the engine as
+              offline_models: dict[str, Callable] | None = None, rounds: int = 3) -> dict:
+    """Per size, the models take turns ``rounds`` times, ``seconds / rounds`` each, and each model's figures are
+    pooled over its turns: a shared machine's speed drifts over seconds (by a third on this project's VM), and
+    taking turns lets the drift weigh on every model alike, which one stretch per model did not.
+    ``offline_models`` (default: ``models``) run the 1080p file conversion; the CLI gives it the engine as
     ``livematte video`` builds it, whose sizes are not the live ones."""
     results: dict = {"live": [], "offline": [], "cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,9 +185,12 @@ def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, se
             clips.append((size, synthetic_clip(Path(tmp) / f"{size}.mp4", w, h, int(fps * 2), int(fps))))
         for size, clip in clips:
             decode = decode_ms(clip)
-            for label, model in models.items():
-                log(f"live {size} {label} ...")
-                results["live"].append(bench_live(model, clip, fps, seconds, label, size, decode=decode).__dict__)
+            windows: dict[str, list[_Window]] = {label: [] for label in models}
+            for turn in range(rounds):
+                for label, model in models.items():
+                    log(f"live {size} {label} ({turn + 1}/{rounds}) ...")
+                    windows[label].append(_live_window(model, clip, fps, seconds / rounds, warmup=1.0))
+            results["live"] += [_summarise(w, label, size, decode).__dict__ for label, w in windows.items()]
         if offline_frames:
             clip = synthetic_clip(Path(tmp) / "offline_1080p.mp4", 1920, 1080, offline_frames)
             for label, model in (offline_models or models).items():

@@ -8,7 +8,7 @@ from livematte.cli import main
 
 def test_bench_reports_stages_fps_latency_and_peer_ratio(tiny_matter_factory):
     models = {"ours": tiny_matter_factory(), "other": tiny_matter_factory()}
-    results = run_bench(models, ["96x64"], fps=30, seconds=0.5, offline_frames=4, log=lambda m: None)
+    results = run_bench(models, ["96x64"], fps=30, seconds=0.5, offline_frames=4, log=lambda m: None, rounds=1)
     assert [r["model"] for r in results["live"]] == ["ours", "other"]
     live = results["live"][0]
     assert live["delivered"] > 0 and live["fps"] > 0 and live["latency_ms"] > 0
@@ -20,26 +20,39 @@ def test_bench_reports_stages_fps_latency_and_peer_ratio(tiny_matter_factory):
     assert "the peer's time" in report and "peak memory" in report
 
 
+def test_bench_models_take_turns_and_each_models_turns_are_pooled(tiny_matter_factory):
+    models = {"ours": tiny_matter_factory(), "other": tiny_matter_factory()}
+    said = []
+    results = run_bench(models, ["64x48"], seconds=0.6, offline_frames=0, log=said.append, rounds=2)
+    assert said == ["live 64x48 ours (1/2) ...", "live 64x48 other (1/2) ...",
+                    "live 64x48 ours (2/2) ...", "live 64x48 other (2/2) ..."]
+    assert [r["model"] for r in results["live"]] == ["ours", "other"]  # one row per model, its turns pooled
+    assert all(r["delivered"] > 0 for r in results["live"])
+
+
 def test_bench_without_peer_says_so(tiny_matter_factory):
-    results = run_bench({"ours": tiny_matter_factory()}, ["64x48"], seconds=0.3, offline_frames=0, log=lambda m: None)
+    results = run_bench({"ours": tiny_matter_factory()}, ["64x48"], seconds=0.3, offline_frames=0, log=lambda m: None,
+                        rounds=1)
     assert "no peer given" in format_report(results, "ours", None)
 
 
 def test_bench_cli_writes_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    args = ["bench", "--sizes", "64x48", "--seconds", "0.3", "--offline-frames", "0", "--json", str(out),
-            "--model", "shm-tiny", "--weights", "none", "--tnet-size", "64", "--mnet-size", "64"]
+    args = ["bench", "--sizes", "64x48", "--seconds", "0.3", "--rounds", "1", "--offline-frames", "0",
+            "--json", str(out), "--model", "shm-tiny", "--weights", "none", "--tnet-size", "64", "--mnet-size", "64"]
     assert main(args) == 0
     assert json.loads(out.read_text())["live"][0]["size"] == "64x48"
     assert main(["bench", "--sizes", "12x9000", "--model", "shm-tiny", "--weights", "none"]) == 2
+    assert main(["bench", "--rounds", "0", "--model", "shm-tiny", "--weights", "none"]) == 2
+    assert main(["bench", "--seconds", "-1", "--model", "shm-tiny", "--weights", "none"]) == 2
 
 
 def test_bench_cli_converts_the_offline_clip_as_livematte_video_does(tmp_path):
     from livematte.engine import MNET_SIZE, TNET_SIZE
 
     out = tmp_path / "bench.json"
-    args = ["bench", "--sizes", "64x48", "--seconds", "0.3", "--offline-frames", "2", "--json", str(out),
-            "--model", "shm-tiny", "--weights", "none", "--tnet-size", "64", "--mnet-size", "64"]
+    args = ["bench", "--sizes", "64x48", "--seconds", "0.3", "--rounds", "1", "--offline-frames", "2",
+            "--json", str(out), "--model", "shm-tiny", "--weights", "none", "--tnet-size", "64", "--mnet-size", "64"]
     assert main(args) == 0
     results = json.loads(out.read_text())
     assert results["offline"][0]["sizes"] == {"tnet": TNET_SIZE, "mnet": MNET_SIZE}  # not the live sizes given

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..engine import MNET_SIZE, TNET_SIZE
+from ..errors import SettingsError
 from ..presets import QUALITY_SIZES, Settings
 from .common import add_engine_options, check_json_target, make_matter
 
@@ -17,7 +18,10 @@ def add_parser(sub) -> None:
     p.add_argument("--input", type=Path, default=None, help="also run on this video file")
     p.add_argument("--fps", type=float, default=30.0, help="capture rate of the paced source (default: 30)")
     p.add_argument("--seconds", type=float, default=4.0,
-                   help="live seconds measured per size and model, after a 1 s warm-up (default: 4)")
+                   help="live seconds measured per size and model, each turn after a 1 s warm-up (default: 4)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="turns each model takes per size, --seconds split between them, so that the machine's "
+                        "drift weighs on the models alike (default: 3)")
     p.add_argument("--offline-frames", type=int, default=60,
                    help="length of a 1080p clip converted as `livematte video` does (its default sizes, not the "
                         "model options below); 0 skips (default: 60)")
@@ -34,6 +38,8 @@ def run(args) -> int:
     from ..peers import PeerModel
 
     check_json_target(args.json)
+    if args.rounds < 1 or not args.seconds > 0:
+        raise SettingsError("--rounds must be 1 or more and --seconds above 0")
     matter = make_matter(args)
     ours = f"livematte {args.model}"
     models = {ours: matter}
@@ -49,7 +55,8 @@ def run(args) -> int:
         video_args = argparse.Namespace(**{**vars(args), "tnet_size": TNET_SIZE, "mnet_size": MNET_SIZE,
                                            "threads": None, "int8_tnet": False, "pixel_budget": False})
         offline = {**models, ours: make_matter(video_args)}
-    results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log, offline)
+    results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log, offline,
+                        rounds=args.rounds)
     results["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("run",)}
     print(format_report(results, ours, peer_name))
     if args.json is not None:
