@@ -15,14 +15,16 @@ from .tnet import Normalize
 
 
 class MNet(nn.Module):
-    def __init__(self, width: float = 1.0):
+    """``expand``: the inverted residuals' expansion (4; 2 costs about 0.6 ms less at live sizes)."""
+
+    def __init__(self, width: float = 1.0, expand: int = 4):
         super().__init__()
         c = [scaled(n, width) for n in (16, 24, 32)]
         head = scaled(8, width)
         self.normalize = Normalize()
         self.enc1 = ConvBNAct(6, c[0], 3, 2)          # /2
-        self.enc2 = stage(c[0], c[1], 2, 2)           # /4
-        self.enc3 = stage(c[1], c[2], 2, 2)           # /8
+        self.enc2 = stage(c[0], c[1], 2, 2, expand)   # /4
+        self.enc3 = stage(c[1], c[2], 2, 2, expand)   # /8
         self.dec3 = UpBlock(c[2], c[1], c[1])         # /4
         self.dec2 = UpBlock(c[1], c[0], c[0])         # /2
         self.refine = nn.Sequential(                  # /1

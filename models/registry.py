@@ -26,6 +26,9 @@ class WeightsError(RuntimeError):
 PRESETS: dict[str, SHMConfig] = {
     "shm": SHMConfig(tnet_width=1.0, mnet_width=1.0),
     "shm-tiny": SHMConfig(tnet_width=0.25, mnet_width=0.5),
+    # Leaner for live use on 2 cores: T-Net decoder to /4, M-Net expansion 2 (ONNX Runtime, live sizes: 6.4 against
+    # 7.9 ms for both nets, interleaved calls).
+    "shm-lite": SHMConfig(tnet_head_stride=4, mnet_expand=2),
 }
 
 
@@ -78,7 +81,8 @@ def create_model(name: str = "shm", weights: str | Path | None = "default") -> S
         weights = path if path.is_file() else None
     if weights is not None:
         blob = read_weights(weights)
-        if blob.get("config") != asdict(model.config):
+        # fields added to SHMConfig later take their defaults in files written before them
+        if {**asdict(SHMConfig()), **blob.get("config", {})} != asdict(model.config):
             raise WeightsError(f"{weights} holds a {blob.get('model')!r} model of another size than {name!r}")
         state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
         try:

