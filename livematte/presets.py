@@ -40,6 +40,9 @@ SMOOTHING_MODES = ("none", "ema", "motion")
 # (T-Net, M-Net) input, long side in px: "balanced" is what livematte bench measured as the live sweet spot on a
 # 2-core CPU, "high" the engine's offline default (livematte.engine.TNET_SIZE, MNET_SIZE; a test keeps them equal).
 QUALITY_SIZES = {"fast": (192, 192), "balanced": (256, 256), "high": (256, 384)}
+# The model live verbs (live, ui, bench) run by default: at live sizes it matches "shm" on the held-out split and its
+# two nets take about a fifth less time (model card); offline, at larger sizes, "shm" is better.
+LIVE_MODEL = "shm-lite"
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"
 MAX_NAME = 60
 

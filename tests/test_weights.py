@@ -21,11 +21,19 @@ def test_default_engine_loads_the_shipped_weights():
     assert Matter().trained
 
 
-def test_shipped_weights_cut_out_the_person_in_the_demo_clip():
+def test_live_verbs_default_to_the_lite_model_and_its_weights_ship():
+    from livematte.presets import LIVE_MODEL
+
+    assert LIVE_MODEL == "shm-lite" and Matter(model=LIVE_MODEL, tnet_size=256, mnet_size=256).trained
+
+
+@pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", {"tnet_size": 256, "mnet_size": 256})])
+def test_shipped_weights_cut_out_the_person_in_the_demo_clip(model, sizes):
+    """Each shipped model at the sizes it is used at (shm: the offline defaults; shm-lite: live)."""
     frames = [f.rgb for f in VideoReader(DEMO)]
     masks = cv2.imread(str(MASKS), cv2.IMREAD_GRAYSCALE) > 127
     h, w = frames[0].shape[:2]
-    matter = Matter()
+    matter = Matter(model=model, **sizes)
     for frame, mask in ((frames[0], masks[:, :w]), (frames[-1], masks[:, w:])):
         alpha = matter(frame)
         assert iou(alpha, mask) >= 0.85  # full body, then upper body

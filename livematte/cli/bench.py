@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..engine import MNET_SIZE, TNET_SIZE
 from ..errors import SettingsError
-from ..presets import QUALITY_SIZES, Settings
+from ..presets import LIVE_MODEL, QUALITY_SIZES, Settings
 from .common import add_engine_options, check_json_target, make_matter
 
 
@@ -23,12 +23,12 @@ def add_parser(sub) -> None:
                    help="turns each model takes per size, --seconds split between them, so that the machine's "
                         "drift weighs on the models alike (default: 3)")
     p.add_argument("--offline-frames", type=int, default=60,
-                   help="length of a 1080p clip converted as `livematte video` does (its default sizes, not the "
-                        "model options below); 0 skips (default: 60)")
+                   help="length of a 1080p clip converted as `livematte video` does (its default model and sizes, "
+                        "not the model options below); 0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     live_t, live_m = QUALITY_SIZES[Settings().quality]  # the live path's working sizes, which bench measures
-    add_engine_options(p, smoothing="motion", threads=1, tnet_size=live_t, mnet_size=live_m,
+    add_engine_options(p, smoothing="motion", threads=1, model=LIVE_MODEL, tnet_size=live_t, mnet_size=live_m,
                        int8_tnet=True, pixel_budget=True)
     p.set_defaults(run=run)
 
@@ -51,10 +51,11 @@ def run(args) -> int:
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     sizes = [s for s in args.sizes.split(",") if s]
     offline = None
-    if args.offline_frames:  # as `livematte video` runs: its sizes and threads, float T-Net, no pixel budget
-        video_args = argparse.Namespace(**{**vars(args), "tnet_size": TNET_SIZE, "mnet_size": MNET_SIZE,
-                                           "threads": None, "int8_tnet": False, "pixel_budget": False})
-        offline = {**models, ours: make_matter(video_args)}
+    if args.offline_frames:  # as `livematte video` runs: its model, sizes and threads, float T-Net, no pixel budget
+        video_args = argparse.Namespace(**{**vars(args), "model": "shm", "weights": "default", "tnet_size": TNET_SIZE,
+                                           "mnet_size": MNET_SIZE, "threads": None, "int8_tnet": False,
+                                           "pixel_budget": False})
+        offline = {"livematte shm": make_matter(video_args), **{k: v for k, v in models.items() if k != ours}}
     results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log, offline,
                         rounds=args.rounds)
     results["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("run",)}

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from ..errors import SettingsError
 from ..live import DEFAULT_FPS, DEFAULT_SIZE
-from ..presets import QUALITY_SIZES, PresetStore, Settings
+from ..presets import LIVE_MODEL, QUALITY_SIZES, PresetStore, Settings
 from .common import add_engine_options, make_matter
 
 HELP = """Ctrl-C (or SIGTERM) is the normal way to stop: the threads stop, the devices are released and the
@@ -53,7 +53,7 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--shrink", type=int, default=None, help="pull the edge in by N px (0..20)")
     g.add_argument("--threshold", type=float, default=None, help="hard cut at this alpha (0.05..0.95; 0 = off)")
     # --smoothing is a look option (above); the sizes come from --quality
-    add_engine_options(p, smoothing=None, threads=1, tnet_size=None, mnet_size=None, int8_tnet=True,
+    add_engine_options(p, smoothing=None, threads=1, model=LIVE_MODEL, tnet_size=None, mnet_size=None, int8_tnet=True,
                        pixel_budget=True)
 
 
