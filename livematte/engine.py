@@ -2,7 +2,7 @@
 
 ``Matter(...)(rgb)`` takes an RGB uint8 H×W×3 frame and returns its alpha, float32 H×W in [0, 1].
 Resolution strategy: the T-Net sees a small copy (``tnet_size`` on the long side), the M-Net one of its own size
-(``mnet_size``: larger offline, a little smaller live), and the alpha is brought to full resolution by a guided filter
+(``mnet_size``: larger offline, the same live), and the alpha is brought to full resolution by a guided filter
 on the frame itself.
 Temporal smoothing (optional) works at the M-Net's size; ``reset()`` clears it (call it on cuts).
 """
@@ -61,7 +61,8 @@ def resolve_device(device: str) -> torch.device:
 
 def _tnet_image(rgb: np.ndarray, image_m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The T-Net's input of ``size`` (w, h): from the M-Net's copy when that is at least as large (cheaper), else
-    from the frame, so that a T-Net larger than the M-Net (live: 256 vs 224) still sees the frame's detail."""
+    from the frame, so that a T-Net larger than the M-Net (--mnet-size below --tnet-size, or a T-Net side rounded
+    up to a multiple of 32 past the M-Net's) still sees the frame's detail."""
     w, h = size
     source = image_m if image_m.shape[0] >= h and image_m.shape[1] >= w else rgb
     if source.shape[0] >= h and source.shape[1] >= w:
@@ -73,12 +74,13 @@ def _tnet_image(rgb: np.ndarray, image_m: np.ndarray, size: tuple[int, int]) -> 
 # at 320) but takes the balustrade beside the person in the demo clip for foreground and leaves holes in its close-up
 # (model card). Live uses smaller sizes (livematte.presets.QUALITY_SIZES).
 TNET_SIZE, MNET_SIZE = 256, 384
+OFFLINE_MODEL = "shm"  # video, image and eval; live picks its own (livematte.presets.QUALITY_MODELS)
 
 
 class Matter:
     """Human matting engine. Not thread-safe: one instance per stream (it holds temporal state)."""
 
-    def __init__(self, model: str = "shm", weights: str | Path | None = "default", device: str = "auto",
+    def __init__(self, model: str = OFFLINE_MODEL, weights: str | Path | None = "default", device: str = "auto",
                  tnet_size: int = TNET_SIZE, mnet_size: int = MNET_SIZE, smoothing: str = "none",
                  smoothing_strength: float = 0.6, upsample: str = "guided", threads: int | None = None,
                  backend: str = "auto", int8_tnet: bool = False, pixel_budget: bool = False):
@@ -93,6 +95,19 @@ class Matter:
         self.device = resolve_device(device)
         if threads:
             torch.set_num_threads(threads)
+        if backend == "onnx" and self.device.type != "cpu":
+            raise SettingsError("the onnx backend runs on the CPU; use --device cpu or the torch backend")
+        self._build = {"threads": threads, "int8_tnet": int8_tnet, "backend": backend}
+        self.use_model(model, weights)
+        self.tnet_size, self.mnet_size = tnet_size, mnet_size
+        self.upsample = upsample
+        self.pixel_budget = pixel_budget  # see working_size; live turns it on
+        self.smoother = TemporalSmoother(smoothing, smoothing_strength)
+        self.timings: dict[str, float] = {}
+
+    def use_model(self, model: str, weights: str | Path | None = "default") -> None:
+        """Load preset ``model`` (and build its ONNX graphs on CPU), keeping every other setting: the live
+        window's quality switch changes models this way (a second or two)."""
         try:
             self.model = create_model(model, weights).to(self.device)
         except KeyError as exc:
@@ -101,23 +116,17 @@ class Matter:
             raise InputError(str(exc)) from None
         self.model_name = model
         # ONNX Runtime on CPU (faster here, and graceful when the cores are shared); torch on CUDA.
-        if backend == "onnx" and self.device.type != "cpu":
-            raise SettingsError("the onnx backend runs on the CPU; use --device cpu or the torch backend")
+        backend = self._build["backend"]
         self._onnx = None
         if backend in ("auto", "onnx") and self.device.type == "cpu":
             try:
-                self._onnx = OnnxModel(self.model, threads, int8_tnet)
+                self._onnx = OnnxModel(self.model, self._build["threads"], self._build["int8_tnet"])
             except Exception as exc:  # exporter or runtime missing or broken: say so, and use torch
                 if backend == "onnx":
                     raise SettingsError(f"the onnx backend is not available: {exc}") from None
                 warnings.warn(f"ONNX Runtime backend unavailable ({exc}); running the model in torch (slower)",
-                              RuntimeWarning, stacklevel=2)
+                              RuntimeWarning, stacklevel=3)
         self.backend = "onnx" if self._onnx is not None else "torch"
-        self.tnet_size, self.mnet_size = tnet_size, mnet_size
-        self.upsample = upsample
-        self.pixel_budget = pixel_budget  # see working_size; live turns it on
-        self.smoother = TemporalSmoother(smoothing, smoothing_strength)
-        self.timings: dict[str, float] = {}
 
     @property
     def trained(self) -> bool:

@@ -34,7 +34,7 @@ from .errors import DeviceError, InputError, LivematteError, SettingsError
 from .foreground import decontaminate
 from .media import VideoReader
 from .pipeline import Pipeline
-from .presets import QUALITY_SIZES, Settings
+from .presets import QUALITY_MODELS, QUALITY_SIZES, Settings
 from .virtualcam import KEY_GREEN, NullSink
 
 DEFAULT_SIZE = (1280, 720)
@@ -301,6 +301,9 @@ def configure_matter(matter, settings: Settings) -> None:
     if known is not None and known != settings.quality and hasattr(matter, "tnet_size"):
         tnet, mnet = QUALITY_SIZES[settings.quality]
         matter.tnet_size, matter.mnet_size = tnet, mnet
+        model = QUALITY_MODELS[settings.quality]
+        if getattr(matter, "model_follows_quality", False) and matter.model_name != model:
+            matter.use_model(model)
         matter.reset()
 
 

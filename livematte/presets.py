@@ -40,9 +40,10 @@ SMOOTHING_MODES = ("none", "ema", "motion")
 # (T-Net, M-Net) input, long side in px: "balanced" is what livematte bench measured as the live sweet spot on a
 # 2-core CPU, "high" the engine's offline default (livematte.engine.TNET_SIZE, MNET_SIZE; a test keeps them equal).
 QUALITY_SIZES = {"fast": (192, 192), "balanced": (256, 256), "high": (256, 384)}
-# The model live verbs (live, ui, bench) run by default: at live sizes it matches "shm" on the held-out split and its
-# two nets take about a fifth less time (model card); offline, at larger sizes, "shm" is better.
-LIVE_MODEL = "shm-lite"
+# The model each quality runs unless --model is given: at live sizes "shm-lite" matches "shm" on the held-out split
+# and its two nets take about a fifth less time; at "high" (M-Net 384) "shm" is better (model card).
+QUALITY_MODELS = {"fast": "shm-lite", "balanced": "shm-lite", "high": "shm"}
+LIVE_MODEL = QUALITY_MODELS["balanced"]  # what live, ui and bench run by default
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"
 MAX_NAME = 60
 

@@ -345,6 +345,34 @@ def test_live_quality_resizes_the_matter_only_when_it_changes(tiny_matter):
     assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (256, 384)
 
 
+def test_quality_high_switches_a_following_engine_to_shm_and_back(tiny_matter_factory):
+    """shm-lite is worse than shm at "high"'s M-Net size (model card): the live engine changes models with quality,
+    unless --model or --weights pinned it."""
+    from livematte.live import configure_matter
+
+    matter = tiny_matter_factory(model="shm-lite", weights="default")
+    matter.model_follows_quality = True
+    configure_matter(matter, Settings(quality="balanced"))
+    configure_matter(matter, Settings(quality="high"))
+    assert (matter.model_name, matter.trained, matter.backend) == ("shm", True, "onnx")
+    assert matter(np.zeros((48, 64, 3), np.uint8)).shape == (48, 64)
+    configure_matter(matter, Settings(quality="fast"))
+    assert matter.model_name == "shm-lite"
+    pinned = tiny_matter_factory(model="shm-lite", weights="default")  # model_follows_quality unset: pinned
+    configure_matter(pinned, Settings(quality="balanced"))
+    configure_matter(pinned, Settings(quality="high"))
+    assert pinned.model_name == "shm-lite"
+
+
+def test_each_verb_runs_its_model_by_default():
+    from livematte.cli import build_parser
+
+    parser = build_parser()
+    defaults = {verb: parser.parse_args([verb] + extra).model for verb, extra in
+                [("video", ["in.mp4"]), ("image", ["in.png"]), ("eval", []), ("bench", []), ("live", []), ("ui", [])]}
+    assert defaults == {"video": "shm", "image": "shm", "eval": "shm", "bench": "shm-lite", "live": None, "ui": None}
+
+
 def test_high_quality_is_the_engines_offline_default():
     from livematte.engine import MNET_SIZE, TNET_SIZE
     from livematte.presets import QUALITY_SIZES

@@ -4,19 +4,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine import MNET_SIZE, TNET_SIZE, Matter
+from ..engine import MNET_SIZE, OFFLINE_MODEL, TNET_SIZE, Matter
 from ..errors import OutputError
 from ..offline import parse_smoothing
 
 
 def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none", threads: int | None = None,
-                       model: str = "shm",
+                       model: str | None = OFFLINE_MODEL,
                        tnet_size: int | None = TNET_SIZE, mnet_size: int | None = MNET_SIZE, int8_tnet: bool = False,
                        pixel_budget: bool = False) -> None:
     """The model options. A size of None means the verb picks it (live: from --quality); a smoothing of None means
     the verb declares --smoothing itself."""
     g = p.add_argument_group("model")
-    g.add_argument("--model", default=model, help=f"model preset: shm, shm-lite (default: {model})")
+    g.add_argument("--model", default=model, help="model preset: shm, shm-lite (default: "
+                   f"{model or 'shm-lite, shm at --quality high'})")
     g.add_argument("--weights", default="default", help="weights file (default: the shipped weights)")
     g.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     g.add_argument("--tnet-size", type=int, default=tnet_size,

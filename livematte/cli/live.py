@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from ..errors import SettingsError
 from ..live import DEFAULT_FPS, DEFAULT_SIZE
-from ..presets import LIVE_MODEL, QUALITY_SIZES, PresetStore, Settings
+from ..presets import QUALITY_MODELS, QUALITY_SIZES, PresetStore, Settings
 from .common import add_engine_options, make_matter
 
 HELP = """Ctrl-C (or SIGTERM) is the normal way to stop: the threads stop, the devices are released and the
@@ -53,7 +53,7 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--shrink", type=int, default=None, help="pull the edge in by N px (0..20)")
     g.add_argument("--threshold", type=float, default=None, help="hard cut at this alpha (0.05..0.95; 0 = off)")
     # --smoothing is a look option (above); the sizes come from --quality
-    add_engine_options(p, smoothing=None, threads=1, model=LIVE_MODEL, tnet_size=None, mnet_size=None, int8_tnet=True,
+    add_engine_options(p, smoothing=None, threads=1, model=None, tnet_size=None, mnet_size=None, int8_tnet=True,
                        pixel_budget=True)
 
 
@@ -90,13 +90,17 @@ def parse_rate(fps: float | None) -> float | None:
 
 
 def make_live_matter(args, settings: Settings):
-    """The engine at the working sizes of ``settings.quality`` (or --tnet-size/--mnet-size)."""
+    """The engine at the model and working sizes of ``settings.quality`` (or --model, --tnet-size, --mnet-size).
+    Without --model or --weights the model follows later quality changes too."""
     tnet, mnet = QUALITY_SIZES[settings.quality]
     engine_args = argparse.Namespace(**vars(args))
+    engine_args.model = args.model or QUALITY_MODELS[settings.quality]
     engine_args.tnet_size = args.tnet_size or tnet
     engine_args.mnet_size = args.mnet_size or mnet
     engine_args.smoothing = f"{settings.smoothing}:{settings.smoothing_strength}"
-    return make_matter(engine_args)
+    matter = make_matter(engine_args)
+    matter.model_follows_quality = args.model is None and args.weights == "default"
+    return matter
 
 
 def open_virtual_camera(args, width: int, height: int, fps: float):
