@@ -139,15 +139,6 @@ def _summarise(windows: list[_Window], label: str, size: str, decode: float) -> 
                       sum(w.dropped for w in windows), stages)
 
 
-def bench_live(matter: Callable, clip: Path, fps: float, seconds: float, label: str, size: str,
-               warmup: float = 1.0, decode: float | None = None) -> LiveResult:
-    """Delivered fps, capture-to-output latency, drops and stage medians of the live path over ``seconds`` of
-    steady running (see ``_live_window``). ``decode``: the clip's decode ms, when the caller measured it already
-    (it is the same for every model)."""
-    window = _live_window(matter, clip, fps, seconds, warmup)
-    return _summarise([window], label, size, decode_ms(clip) if decode is None else decode)
-
-
 def bench_offline(matter, clip: Path, label: str) -> dict:
     from .offline import convert_video
 
@@ -157,8 +148,9 @@ def bench_offline(matter, clip: Path, label: str) -> dict:
                                timings=timings)
     row = {"model": label, "fps": result.frames_written / result.seconds, "frames": result.frames_written,
            "stages_ms": {k: _median_ms(v) for k, v in timings.items()}}
-    if hasattr(matter, "tnet_size"):  # livematte's engine: say at which sizes it ran
-        row["sizes"] = {"tnet": matter.tnet_size, "mnet": matter.mnet_size}
+    if hasattr(matter, "tnet_size"):  # livematte's engine: say how it ran
+        row["engine"] = {"model": matter.model_name, "tnet": matter.tnet_size, "mnet": matter.mnet_size,
+                         "pixel_budget": matter.pixel_budget, "backend": matter.backend}
     return row
 
 
@@ -174,6 +166,8 @@ def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, se
     taking turns lets the drift weigh on every model alike, which one stretch per model did not.
     ``offline_models`` (default: ``models``) run the 1080p file conversion; the CLI gives it the engine as
     ``livematte video`` builds it, whose sizes are not the live ones."""
+    if rounds < 1:
+        raise ValueError(f"rounds must be 1 or more, not {rounds}")
     results: dict = {"live": [], "offline": [], "cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         clips = []
@@ -229,7 +223,8 @@ def format_report(results: dict, ours: str, peer: str | None) -> str:
                      f"{g('composite')} |")
     for o in results["offline"]:
         stages = ", ".join(f"{k} {v:.1f}" for k, v in o["stages_ms"].items())
-        sizes = f" at T-Net {o['sizes']['tnet']}, M-Net {o['sizes']['mnet']}" if "sizes" in o else ""
+        e = o.get("engine")
+        sizes = f" at T-Net {e['tnet']}, M-Net {e['mnet']}" if e else ""
         lines.append(f"\noffline 1920x1080 H.264 → H.264 ({o['frames']} frames), {o['model']}{sizes}: "
                      f"{o['fps']:.1f} fps (stage medians, ms: {stages})")
     if peer:

@@ -81,9 +81,11 @@ def create_model(name: str = "shm", weights: str | Path | None = "default") -> S
         weights = path if path.is_file() else None
     if weights is not None:
         blob = read_weights(weights)
+        config = blob.get("config")
         # fields added to SHMConfig later take their defaults in files written before them
-        if {**asdict(SHMConfig()), **blob.get("config", {})} != asdict(model.config):
-            raise WeightsError(f"{weights} holds a {blob.get('model')!r} model of another size than {name!r}")
+        if not isinstance(config, dict) or {**asdict(SHMConfig()), **config} != asdict(model.config):
+            raise WeightsError(f"{weights} holds a {blob.get('model')!r} model, which does not fit {name!r} "
+                               f"(give --model {blob.get('model')} if it is one)")
         state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
         try:
             model.load_state_dict(state)

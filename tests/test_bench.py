@@ -30,6 +30,17 @@ def test_bench_models_take_turns_and_each_models_turns_are_pooled(tiny_matter_fa
     assert all(r["delivered"] > 0 for r in results["live"])
 
 
+def test_turns_are_pooled_as_one_stretch():
+    from livematte.bench import _summarise, _Window
+
+    a = _Window(2.0, 60, 1, [0.020, 0.030], {"tnet": [0.003, 0.005], "mnet": [0.004]})
+    b = _Window(1.0, 20, 2, [0.010, 0.040, 0.050], {"tnet": [0.004], "mnet": [0.006, 0.008]})
+    r = _summarise([a, b], "ours", "64x48", decode=1.5)
+    assert r.fps == 80 / 3.0 and r.delivered == 80 and r.dropped == 3
+    assert r.latency_ms == 30.0 and r.latency_p95_ms == 50.0  # median and p95 of all five latencies
+    assert r.stages_ms == {"capture/decode": 1.5, "tnet": 4.0, "mnet": 6.0}
+
+
 def test_bench_without_peer_says_so(tiny_matter_factory):
     results = run_bench({"ours": tiny_matter_factory()}, ["64x48"], seconds=0.3, offline_frames=0, log=lambda m: None,
                         rounds=1)
@@ -45,6 +56,7 @@ def test_bench_cli_writes_json(tmp_path, capsys):
     assert main(["bench", "--sizes", "12x9000", "--model", "shm-tiny", "--weights", "none"]) == 2
     assert main(["bench", "--rounds", "0", "--model", "shm-tiny", "--weights", "none"]) == 2
     assert main(["bench", "--seconds", "-1", "--model", "shm-tiny", "--weights", "none"]) == 2
+    assert main(["bench", "--offline-frames", "-5", "--model", "shm-tiny", "--weights", "none"]) == 2
 
 
 def test_bench_cli_converts_the_offline_clip_as_livematte_video_does(tmp_path):
@@ -55,7 +67,8 @@ def test_bench_cli_converts_the_offline_clip_as_livematte_video_does(tmp_path):
             "--json", str(out), "--model", "shm-tiny", "--weights", "none", "--tnet-size", "64", "--mnet-size", "64"]
     assert main(args) == 0
     results = json.loads(out.read_text())
-    assert results["offline"][0]["sizes"] == {"tnet": TNET_SIZE, "mnet": MNET_SIZE}  # not the live sizes given
+    engine = results["offline"][0]["engine"]  # not the live model, sizes and budget given
+    assert engine == {"model": "shm", "tnet": TNET_SIZE, "mnet": MNET_SIZE, "pixel_budget": False, "backend": "onnx"}
 
 
 def test_parse_size():

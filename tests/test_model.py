@@ -3,7 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from livematte.models import SHM, SHMConfig, WeightsError, create_model, fuse_alpha, list_models, save_weights
+from livematte.models import (SHM, SHMConfig, WeightsError, create_model, default_weights_path, fuse_alpha, list_models,
+                              save_weights)
 from livematte.models.blocks import upsample_to
 from livematte.models.mnet import MNet
 
@@ -93,8 +94,23 @@ def test_truncated_weights_file_is_rejected(tmp_path):
 def test_weights_of_another_size_are_rejected(tmp_path):
     path = tmp_path / "w.pt"
     save_weights(create_model("shm-tiny", weights=None), path, "shm-tiny")
-    with pytest.raises(WeightsError, match="another size"):
+    with pytest.raises(WeightsError, match="does not fit 'shm'.*--model shm-tiny"):
         create_model("shm", weights=path)
+
+
+def test_weights_written_before_the_lite_options_load_as_shm_only(tmp_path):
+    """Files from before SHMConfig grew its lite fields carry only the widths: they are shm files, not shm-lite ones;
+    a file without a config dict is refused with a WeightsError, not a crash."""
+    blob = torch.load(default_weights_path("shm"), weights_only=True)
+    blob["config"] = {"tnet_width": 1.0, "mnet_width": 1.0}
+    torch.save(blob, tmp_path / "old.pt")
+    assert create_model("shm", weights=tmp_path / "old.pt").trained
+    with pytest.raises(WeightsError):
+        create_model("shm-lite", weights=tmp_path / "old.pt")
+    blob["config"] = None
+    torch.save(blob, tmp_path / "none.pt")
+    with pytest.raises(WeightsError):
+        create_model("shm", weights=tmp_path / "none.pt")
 
 
 def test_pickled_code_is_not_executed(tmp_path):

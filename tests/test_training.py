@@ -88,7 +88,7 @@ def test_a_new_run_starts_from_a_checkpoint_or_weights_file(tmp_path, kind):
     fresh = create_model("shm-tiny", weights=None)
     key = next(iter(trained.state_dict()))
     assert not torch.equal(fresh.state_dict()[key], trained.state_dict()[key])
-    assert load_start(fresh, path) == 0
+    assert load_start(fresh, path, "shm-tiny") == 0
     for k, v in trained.state_dict().items():
         assert torch.equal(fresh.state_dict()[k], v), k
 
@@ -103,11 +103,14 @@ def test_a_run_can_start_from_another_presets_weights(tmp_path):
     save_weights(big, path, "shm", half=False)
     lite = SHM(SHMConfig(tnet_head_stride=4, mnet_expand=2))
     own = lite.state_dict()
-    missing = load_start(lite, path)
+    missing = load_start(lite, path, "shm-lite")
     same = [k for k, v in big.state_dict().items() if k in own and v.shape == own[k].shape]
     assert 0 < missing < len(own) and len(same) == len(own) - missing
     assert all(torch.equal(lite.state_dict()[k], big.state_dict()[k]) for k in same)
     assert lite.tnet.head.weight.shape[1] == 24 and "tnet.dec1.fuse.0.0.weight" not in own
+    torch.save({"model": big.state_dict()}, tmp_path / "last.ckpt")  # a checkpoint must fit whole
+    with pytest.raises(RuntimeError):
+        load_start(lite, tmp_path / "last.ckpt", "shm-lite")
 
 
 def test_averaged_weights_are_the_mean_of_the_parameters(tmp_path):

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..engine import MNET_SIZE, TNET_SIZE
+from ..engine import MNET_SIZE, OFFLINE_MODEL, TNET_SIZE
 from ..errors import SettingsError
 from ..presets import LIVE_MODEL, QUALITY_SIZES, Settings
 from .common import add_engine_options, check_json_target, make_matter
@@ -23,8 +23,9 @@ def add_parser(sub) -> None:
                    help="turns each model takes per size, --seconds split between them, so that the machine's "
                         "drift weighs on the models alike (default: 3)")
     p.add_argument("--offline-frames", type=int, default=60,
-                   help="length of a 1080p clip converted as `livematte video` does (its default model and sizes, "
-                        "not the model options below); 0 skips (default: 60)")
+                   help="length of a 1080p clip converted with `livematte video`'s model, sizes and threads "
+                        "(not those given below; --device and --smoothing apply), over a blurred background; "
+                        "0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     live_t, live_m = QUALITY_SIZES[Settings().quality]  # the live path's working sizes, which bench measures
@@ -38,8 +39,8 @@ def run(args) -> int:
     from ..peers import PeerModel
 
     check_json_target(args.json)
-    if args.rounds < 1 or not args.seconds > 0:
-        raise SettingsError("--rounds must be 1 or more and --seconds above 0")
+    if args.rounds < 1 or not args.seconds > 0 or args.offline_frames < 0:
+        raise SettingsError("--rounds must be 1 or more, --seconds above 0 and --offline-frames 0 or more")
     matter = make_matter(args)
     ours = f"livematte {args.model}"
     models = {ours: matter}
@@ -52,10 +53,11 @@ def run(args) -> int:
     sizes = [s for s in args.sizes.split(",") if s]
     offline = None
     if args.offline_frames:  # as `livematte video` runs: its model, sizes and threads, float T-Net, no pixel budget
-        video_args = argparse.Namespace(**{**vars(args), "model": "shm", "weights": "default", "tnet_size": TNET_SIZE,
-                                           "mnet_size": MNET_SIZE, "threads": None, "int8_tnet": False,
-                                           "pixel_budget": False})
-        offline = {"livematte shm": make_matter(video_args), **{k: v for k, v in models.items() if k != ours}}
+        video_args = argparse.Namespace(**{**vars(args), "model": OFFLINE_MODEL, "weights": "default",
+                                           "tnet_size": TNET_SIZE, "mnet_size": MNET_SIZE, "threads": None,
+                                           "int8_tnet": False, "pixel_budget": False})
+        offline = {f"livematte {OFFLINE_MODEL}": make_matter(video_args),
+                   **{k: v for k, v in models.items() if k != ours}}
     results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log, offline,
                         rounds=args.rounds)
     results["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("run",)}

@@ -91,18 +91,27 @@ def save_atomic(obj, path: Path):
     os.replace(tmp, path)
 
 
-def load_start(model, path: Path) -> int:
-    """Load a run's starting weights: another run's checkpoint (.ckpt) or a weights file, possibly of another preset
-    (shm -> shm-lite): every tensor whose name and shape fit is taken, the rest keep their random init. Returns how
-    many of the model's tensors were not found."""
+def load_start(model, path: Path, model_name: str = "shm") -> int:
+    """Load a run's starting weights: another run's checkpoint (.ckpt) or a weights file. Only a weights file of
+    another preset (shm -> shm-lite) may fit in part: every tensor whose name and shape fit is taken, the rest keep
+    their random init, and their names are printed. Returns how many of the model's tensors were not loaded."""
     if path.suffix == ".ckpt":
-        state = torch.load(path, map_location="cpu", weights_only=False)["model"]
+        state, other_preset = torch.load(path, map_location="cpu", weights_only=False)["model"], False
     else:
-        state = {k: v.float() if v.is_floating_point() else v for k, v in read_weights(path)["state_dict"].items()}
+        blob = read_weights(path)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
+        other_preset = blob.get("model") != model_name
+    if not other_preset:  # the same model: everything must fit, as a mistyped --init must not start from noise
+        model.load_state_dict(state)
+        return 0
     own = model.state_dict()
     fitting = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    if not fitting:
+        raise SystemExit(f"--init {path}: none of its tensors fits model {model_name!r}")
     model.load_state_dict(fitting, strict=False)
-    return len(own) - len(fitting)
+    new = [k for k in own if k not in fitting]
+    print(f"from {path} ({blob.get('model')}): {len(new)} tensors start anew: {', '.join(new)}")
+    return len(new)
 
 
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
@@ -131,8 +140,8 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
             raise SystemExit(f"--init {init}: no such file")
         prev = init or {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt"}.get(stage)
         if prev is not None and prev.is_file():
-            missing = load_start(model, prev)
-            print(f"{stage}: starting from {prev}" + (f" ({missing} tensors new, randomly initialised)" if missing else ""))
+            load_start(model, prev, model_name)
+            print(f"{stage}: starting from {prev}")
         random.seed(seed)
     for g in opt.param_groups:
         g["lr"] = lr
