@@ -59,15 +59,11 @@ def resolve_device(device: str) -> torch.device:
         raise SettingsError(f"unknown device {device!r}: use auto, cpu or cuda") from None
 
 
-def _tnet_image(rgb: np.ndarray, image_m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The T-Net's input of ``size`` (w, h): from the M-Net's copy when that is at least as large (cheaper), else
-    from the frame, so that a T-Net larger than the M-Net (--mnet-size below --tnet-size, or a T-Net side rounded
-    up to a multiple of 32 past the M-Net's) still sees the frame's detail."""
-    w, h = size
-    source = image_m if image_m.shape[0] >= h and image_m.shape[1] >= w else rgb
-    if source.shape[0] >= h and source.shape[1] >= w:
-        return shrink(source, size)
-    return cv2.resize(source, size, interpolation=cv2.INTER_LINEAR)  # a frame smaller than the T-Net's input
+def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` at ``size`` (w, h): area-averaged when no side grows, else interpolated."""
+    if image.shape[0] >= size[1] and image.shape[1] >= size[0]:
+        return shrink(image, size)
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
 
 
 # Offline working sizes (long side, px). A larger T-Net scores better on the held-out photos (IoU 0.890 at 256, 0.905
@@ -148,7 +144,10 @@ class Matter:
         mh, mw = working_size(H, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
         th, tw = working_size(H, W, self.tnet_size, 32, allow_upscale=True, pixel_budget=self.pixel_budget)
         image_m = shrink(rgb, (mw, mh))
-        image_t = _tnet_image(rgb, image_m, (tw, th))
+        # From the M-Net's copy (cheap), unless the T-Net was asked to be larger: then from the frame, for its detail.
+        # (A T-Net side rounded up to a multiple of 32 past the M-Net's, as on 16:10 cameras, is interpolated: 0.07
+        # instead of 0.9 ms per 1280x800 frame.)
+        image_t = _resize(rgb if self.tnet_size > self.mnet_size else image_m, (tw, th))
         t1 = time.perf_counter()
         if self._onnx is not None:
             alpha = self._onnx(image_m, image_t)

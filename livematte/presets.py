@@ -43,7 +43,6 @@ QUALITY_SIZES = {"fast": (192, 192), "balanced": (256, 256), "high": (256, 384)}
 # The model each quality runs unless --model is given: at live sizes "shm-lite" matches "shm" on the held-out split
 # and its two nets take about a fifth less time; at "high" (M-Net 384) "shm" is better (model card).
 QUALITY_MODELS = {"fast": "shm-lite", "balanced": "shm-lite", "high": "shm"}
-LIVE_MODEL = QUALITY_MODELS["balanced"]  # what live, ui and bench run by default
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"
 MAX_NAME = 60
 

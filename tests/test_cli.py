@@ -127,12 +127,15 @@ def test_ctrl_c_in_a_verb_is_still_interrupted_130(monkeypatch, capsys):
     assert capsys.readouterr().err == "livematte: interrupted\n"
 
 
-def test_live_verbs_size_by_pixel_budget_and_the_offline_ones_by_long_side():
+def test_each_verb_has_its_model_and_sizing_by_default():
+    """Live verbs: the lite model (live and ui: the quality's, None here), a pixel budget; offline: shm, long side."""
     from livematte.cli import build_parser
 
     parser = build_parser()
-    for verb, extra, on in [("live", [], True), ("ui", [], True), ("bench", [], True), ("video", ["x.mp4"], False),
-                            ("image", ["x.png"], False), ("eval", [], False)]:
-        assert parser.parse_args([verb, *extra]).pixel_budget is on, verb
+    expected = [("live", [], None, True), ("ui", [], None, True), ("bench", [], "shm-lite", True),
+                ("video", ["x.mp4"], "shm", False), ("image", ["x.png"], "shm", False), ("eval", [], "shm", False)]
+    for verb, extra, model, budget in expected:
+        args = parser.parse_args([verb, *extra])
+        assert (args.model, args.pixel_budget) == (model, budget), verb
     assert parser.parse_args(["live", "--no-pixel-budget"]).pixel_budget is False
     assert parser.parse_args(["video", "x.mp4", "--pixel-budget"]).pixel_budget is True

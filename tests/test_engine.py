@@ -1,4 +1,5 @@
 """The Matter API: shapes, dtype, range, state, errors."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -99,6 +100,20 @@ def test_an_mnet_smaller_than_the_tnet_is_honoured(tiny_matter_factory):
     assert tuple(seen["tnet"].shape[-2:]) == (192, 256) and tuple(seen["mnet"].shape[-2:]) == (144, 192)
     from_frame = torch.from_numpy(shrink(frame, (256, 192))).permute(2, 0, 1).float() / 255
     assert torch.allclose(seen["tnet"][0], from_frame)  # not an upscaled copy of the M-Net's 192-px input
+
+
+def test_a_tnet_larger_only_by_rounding_reads_the_mnets_copy(tiny_matter_factory):
+    """On a 16:10 frame at equal sizes the T-Net's multiple of 32 rounds past the M-Net's input (256x160 against
+    240x152): interpolated from that copy, not shrunk from the whole frame again (0.9 ms per frame)."""
+    matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=256, pixel_budget=True)
+    seen = {}
+    matter.model.tnet.register_forward_hook(lambda m, args, out: seen.setdefault("tnet", args[0]))
+    matter.model.mnet.register_forward_hook(lambda m, args, out: seen.setdefault("mnet", args[0]))
+    matter(np.random.default_rng(6).integers(0, 256, (800, 1280, 3), dtype=np.uint8))
+    image_m = (seen["mnet"][0].permute(1, 2, 0) * 255).round().byte().numpy()
+    assert image_m.shape == (152, 240, 3) and tuple(seen["tnet"].shape[-2:]) == (160, 256)
+    upscaled = cv2.resize(image_m, (256, 160), interpolation=cv2.INTER_LINEAR)
+    assert torch.allclose(seen["tnet"][0], torch.from_numpy(upscaled).permute(2, 0, 1).float() / 255)
 
 
 def test_timings_cover_the_stages(tiny_matter):

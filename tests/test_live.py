@@ -364,15 +364,6 @@ def test_quality_high_switches_a_following_engine_to_shm_and_back(tiny_matter_fa
     assert pinned.model_name == "shm-lite"
 
 
-def test_each_verb_runs_its_model_by_default():
-    from livematte.cli import build_parser
-
-    parser = build_parser()
-    defaults = {verb: parser.parse_args([verb] + extra).model for verb, extra in
-                [("video", ["in.mp4"]), ("image", ["in.png"]), ("eval", []), ("bench", []), ("live", []), ("ui", [])]}
-    assert defaults == {"video": "shm", "image": "shm", "eval": "shm", "bench": "shm-lite", "live": None, "ui": None}
-
-
 def test_high_quality_is_the_engines_offline_default():
     from livematte.engine import MNET_SIZE, TNET_SIZE
     from livematte.presets import QUALITY_SIZES

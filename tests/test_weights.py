@@ -10,6 +10,7 @@ from livematte import Matter
 from livematte.media import VideoReader
 from livematte.metrics import iou
 from livematte.models import default_weights_path
+from livematte.presets import QUALITY_MODELS
 
 DEMO = Path(__file__).resolve().parents[1] / "livematte" / "assets" / "demo.mp4"
 MASKS = Path(__file__).resolve().parent / "data" / "demo_masks.png"  # first | last frame, by scripts/make_demo_clip.py
@@ -21,10 +22,9 @@ def test_default_engine_loads_the_shipped_weights():
     assert Matter().trained
 
 
-def test_live_verbs_default_to_the_lite_model_and_its_weights_ship():
-    from livematte.presets import LIVE_MODEL
-
-    assert LIVE_MODEL == "shm-lite" and Matter(model=LIVE_MODEL, tnet_size=256, mnet_size=256).trained
+@pytest.mark.parametrize("model", sorted(set(QUALITY_MODELS.values())))
+def test_every_model_a_live_quality_picks_ships_trained_weights(model):
+    assert Matter(model=model, tnet_size=256, mnet_size=256).trained
 
 
 @pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", {"tnet_size": 256, "mnet_size": 256})])

@@ -1,14 +1,12 @@
 """``livematte bench``: end-to-end speed of the real pipeline, per stage, optionally against a peer model."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from ..engine import MNET_SIZE, OFFLINE_MODEL, TNET_SIZE
 from ..errors import SettingsError
-from ..presets import LIVE_MODEL, QUALITY_SIZES, Settings
+from ..presets import QUALITY_MODELS, QUALITY_SIZES, Settings
 from .common import add_engine_options, check_json_target, make_matter
 
 
@@ -28,8 +26,9 @@ def add_parser(sub) -> None:
                         "0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
-    live_t, live_m = QUALITY_SIZES[Settings().quality]  # the live path's working sizes, which bench measures
-    add_engine_options(p, smoothing="motion", threads=1, model=LIVE_MODEL, tnet_size=live_t, mnet_size=live_m,
+    live = Settings().quality  # the live path's default model and working sizes, which bench measures
+    tnet, mnet = QUALITY_SIZES[live]
+    add_engine_options(p, smoothing="motion", threads=1, model=QUALITY_MODELS[live], tnet_size=tnet, mnet_size=mnet,
                        int8_tnet=True, pixel_budget=True)
     p.set_defaults(run=run)
 
@@ -52,11 +51,12 @@ def run(args) -> int:
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     sizes = [s for s in args.sizes.split(",") if s]
     offline = None
-    if args.offline_frames:  # as `livematte video` runs: its model, sizes and threads, float T-Net, no pixel budget
-        video_args = argparse.Namespace(**{**vars(args), "model": OFFLINE_MODEL, "weights": "default",
-                                           "tnet_size": TNET_SIZE, "mnet_size": MNET_SIZE, "threads": None,
-                                           "int8_tnet": False, "pixel_budget": False})
-        offline = {f"livematte {OFFLINE_MODEL}": make_matter(video_args),
+    if args.offline_frames:  # the engine as `livematte video` builds it by default, on this device and smoothing
+        from . import build_parser
+
+        video_args = build_parser().parse_args(["video", "in.mp4", "--device", args.device,
+                                                "--smoothing", args.smoothing])
+        offline = {f"livematte {video_args.model}": make_matter(video_args),
                    **{k: v for k, v in models.items() if k != ours}}
     results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log, offline,
                         rounds=args.rounds)
