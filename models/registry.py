@@ -69,6 +69,13 @@ def save_weights(model: SHM, path: str | Path, name: str, meta: dict[str, Any] |
     torch.save(blob, path)
 
 
+def same_architecture(blob: dict[str, Any], config: SHMConfig) -> bool:
+    """Whether a weights file's config is ``config``; fields added to SHMConfig later take their defaults in files
+    written before them."""
+    saved = blob.get("config")
+    return isinstance(saved, dict) and {**asdict(SHMConfig()), **saved} == asdict(config)
+
+
 def create_model(name: str = "shm", weights: str | Path | None = "default") -> SHM:
     """Build preset ``name``; ``weights``: "default" (shipped file, random init if none ships),
     a path, or None (random init). The model is returned in eval mode; ``model.trained`` says whether
@@ -81,9 +88,7 @@ def create_model(name: str = "shm", weights: str | Path | None = "default") -> S
         weights = path if path.is_file() else None
     if weights is not None:
         blob = read_weights(weights)
-        config = blob.get("config")
-        # fields added to SHMConfig later take their defaults in files written before them
-        if not isinstance(config, dict) or {**asdict(SHMConfig()), **config} != asdict(model.config):
+        if not same_architecture(blob, model.config):
             raise WeightsError(f"{weights} holds a {blob.get('model')!r} model, which does not fit {name!r} "
                                f"(give --model {blob.get('model')} if it is one)")
         state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}

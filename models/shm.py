@@ -36,6 +36,8 @@ class SHMConfig:
     mnet_width: float = 1.0
     tnet_head_stride: int = 2
     mnet_expand: int = 4
+    mnet_levels: int = 3
+    mnet_head: str = "image"
 
 
 class SHM(nn.Module):
@@ -49,7 +51,7 @@ class SHM(nn.Module):
         super().__init__()
         self.config = config
         self.tnet = TNet(config.tnet_width, config.tnet_head_stride)
-        self.mnet = MNet(config.mnet_width, config.mnet_expand)
+        self.mnet = MNet(config.mnet_width, config.mnet_expand, config.mnet_levels, config.mnet_head)
 
     def forward(self, image: torch.Tensor, image_small: torch.Tensor | None = None):
         return self.refine(image, self.tnet(image if image_small is None else image_small))

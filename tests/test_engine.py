@@ -137,6 +137,24 @@ def test_onnx_backend_matches_torch(shape, sizes):
     assert np.abs(alphas[0] - alphas[1]).max() < 1e-4
 
 
+@pytest.mark.parametrize("levels,head", [(3, "image"), (2, "shuffle")])
+def test_onnx_graphs_match_torch_for_each_mnet_head(levels, head):
+    """The sub-pixel head exports as DepthToSpace, whose channel order must be torch's pixel_shuffle's."""
+    import torch
+    from livematte.models import SHM, SHMConfig
+    from livematte.onnx_backend import OnnxModel
+
+    torch.manual_seed(0)
+    model = SHM(SHMConfig(0.25, 0.5, tnet_head_stride=4, mnet_expand=2, mnet_levels=levels, mnet_head=head)).eval()
+    rng = np.random.default_rng(5)
+    image_m = rng.integers(0, 256, (72, 128, 3), dtype=np.uint8)
+    image_t = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
+    as_tensor = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        expected = model.refine(as_tensor(image_m), model.tnet(as_tensor(image_t)))[2][0, 0].numpy()
+    assert np.abs(OnnxModel(model, threads=1)(image_m, image_t) - expected).max() < 1e-4
+
+
 def test_auto_backend_is_onnx_on_cpu(tiny_matter):
     assert tiny_matter.backend == "onnx"
     with pytest.raises(SettingsError):

@@ -146,7 +146,23 @@ def test_mnet_head_equals_the_plain_upsample_concat_conv(width, size):
     x = torch.randn(2, 6, h, w)
     plain = mnet.refine(torch.cat([F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False), x], 1))
     with torch.no_grad():
-        assert torch.allclose(mnet._head(y, x), plain, atol=1e-5)
+        assert torch.allclose(mnet._image_head(y, x), plain, atol=1e-5)
+
+
+@pytest.mark.parametrize("levels,head", [(3, "image"), (2, "image"), (3, "shuffle"), (2, "shuffle")])
+def test_mnet_options_keep_the_full_resolution_output(levels, head):
+    mnet = MNet(0.5, expand=2, levels=levels, head=head).eval()
+    with torch.no_grad():
+        alpha = mnet(torch.rand(2, 3, 40, 56), torch.softmax(torch.randn(2, 3, 40, 56), 1))
+    assert alpha.shape == (2, 1, 40, 56) and 0 <= alpha.min() and alpha.max() <= 1
+    assert (mnet.enc3 is None) == (levels == 2) and (mnet.subpixel is None) == (head == "image")
+
+
+def test_mnet_rejects_unknown_options():
+    with pytest.raises(ValueError, match="levels"):
+        MNet(levels=4)
+    with pytest.raises(ValueError, match="head"):
+        MNet(head="bicubic")
 
 
 @pytest.mark.parametrize("src,dst", [((6, 8), (12, 16)), ((5, 7), (9, 14)), ((3, 4), (5, 7))])

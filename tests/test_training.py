@@ -113,6 +113,23 @@ def test_a_run_can_start_from_another_presets_weights(tmp_path):
         load_start(lite, tmp_path / "last.ckpt", "shm-lite")
 
 
+def test_an_older_architecture_under_the_same_name_fits_in_part(tmp_path):
+    """What decides a partial start is the file's architecture, not its name: an shm-lite file written before the
+    preset's M-Net changed starts the new one where it fits; a file of the same architecture must fit whole."""
+    from livematte.models import SHMConfig
+    from livematte.models.shm import SHM
+
+    old = SHM(SHMConfig(tnet_head_stride=4, mnet_expand=2))
+    save_weights(old, tmp_path / "old-lite.pt", "shm-lite", half=False)
+    new = SHM(SHMConfig(tnet_head_stride=4, mnet_expand=2, mnet_levels=2, mnet_head="shuffle"))
+    assert load_start(new, tmp_path / "old-lite.pt", "shm-lite") == 2  # the sub-pixel head's weight and bias
+    assert torch.equal(new.tnet.head.weight, old.tnet.head.weight)
+
+    tiny = create_model("shm-tiny", weights=None)
+    save_weights(tiny, tmp_path / "renamed.pt", "my-model", half=False)
+    assert load_start(create_model("shm-tiny", weights=None), tmp_path / "renamed.pt", "shm-tiny") == 0
+
+
 def test_averaged_weights_are_the_mean_of_the_parameters(tmp_path):
     from livematte.training.average import main
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..models import create_model, save_weights
-from ..models.registry import read_weights
+from ..models.registry import read_weights, same_architecture
 from ..models.shm import fuse_alpha
 from .data import default_shared, load_cached, make_sample, trimap_from_alpha
 from .losses import prediction_loss, trimap_loss
@@ -93,14 +93,14 @@ def save_atomic(obj, path: Path):
 
 def load_start(model, path: Path, model_name: str = "shm") -> int:
     """Load a run's starting weights: another run's checkpoint (.ckpt) or a weights file. Only a weights file of
-    another preset (shm -> shm-lite) may fit in part: every tensor whose name and shape fit is taken, the rest keep
+    another architecture (shm -> shm-lite, or an older shm-lite) may fit in part: every tensor whose name and shape fit is taken, the rest keep
     their random init, and their names are printed. Returns how many of the model's tensors were not loaded."""
     if path.suffix == ".ckpt":
         state, other_preset = torch.load(path, map_location="cpu", weights_only=False)["model"], False
     else:
         blob = read_weights(path)
         state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
-        other_preset = blob.get("model") != model_name
+        other_preset = not same_architecture(blob, model.config)
     if not other_preset:  # the same model: everything must fit, as a mistyped --init must not start from noise
         model.load_state_dict(state)
         return 0
