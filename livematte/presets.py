@@ -41,7 +41,7 @@ SMOOTHING_MODES = ("none", "ema", "motion")
 # 2-core CPU, "high" the engine's offline default (livematte.engine.TNET_SIZE, MNET_SIZE; a test keeps them equal).
 QUALITY_SIZES = {"fast": (192, 192), "balanced": (256, 256), "high": (256, 384)}
 # The model each quality runs unless --model is given: at live sizes "shm-lite" matches "shm" on the held-out split
-# and its two nets take about a fifth less time; at "high" (M-Net 384) "shm" is better (model card).
+# and its two nets take about a third less time; at "high" (M-Net 384) "shm" is better (model card).
 QUALITY_MODELS = {"fast": "shm-lite", "balanced": "shm-lite", "high": "shm"}
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"
 MAX_NAME = 60

@@ -16,10 +16,12 @@ $T --stage tnet --name tnet2 --init runs/e2e/last.ckpt   --steps 2400 --size 256
 $T --stage e2e  --name e2e2  --init runs/tnet2/last.ckpt --steps 1200 --size 256 --batch 12 --lr 2e-4 \
    --export runs/shm_cycle2.pt
 python -m livematte.training.average runs/shm_tnet2.pt runs/shm_cycle2.pt -o models/weights/shm.pt
-# shm-lite, the live model (T-Net decoder to /4, M-Net expansion 2): started from the shipped shm weights (the tensors
-# that fit; the T-Net head and the M-Net's encoder blocks start anew), then the three stages, shorter.
+# shm-lite, the live model (T-Net decoder to /4; M-Net with expansion 2, down to /4 only, sub-pixel head). Its
+# first version (commit 8bd8989: the M-Net still went down to /8 and had the full-resolution image head) was trained
+# from the shipped shm weights with T-Net 300, M-Net 400 and end-to-end 2000 steps (that commit's train.sh); the
+# shipped file starts from that one (all tensors that fit: all but the sub-pixel head), then M-Net and end to end.
 L="$T --model shm-lite"
-$L --stage tnet --name lite_tnet --init models/weights/shm.pt        --steps 300  --size 256 --batch 16 --lr 1e-3
-$L --stage mnet --name lite_mnet --init runs/lite_tnet/last.ckpt     --steps 400  --size 256 --batch 16 --lr 1e-3
-$L --stage e2e  --name lite_e2e  --init runs/lite_mnet/last.ckpt     --steps 2000 --size 256 --batch 12 --lr 3e-4 \
+[ -f runs/shm_lite_v1.pt ] || git show 8bd8989:models/weights/shm-lite.pt > runs/shm_lite_v1.pt
+$L --stage mnet --name lite2_mnet --init runs/shm_lite_v1.pt         --steps 400  --size 256 --batch 16 --lr 1e-3
+$L --stage e2e  --name lite2_e2e  --init runs/lite2_mnet/last.ckpt   --steps 2000 --size 256 --batch 12 --lr 3e-4 \
    --export models/weights/shm-lite.pt
