@@ -60,15 +60,18 @@ class MNet(nn.Module):
         y = x2 if self.enc3 is None else self.dec3(self.enc3(x2), x2)
         y = self.dec2(y, x1)
         if self.subpixel is not None:
-            return torch.sigmoid(F.pixel_shuffle(self.subpixel(y), 2))
+            alpha = F.pixel_shuffle(self.subpixel(y), 2)
+            if alpha.shape[-2:] != x.shape[-2:]:  # odd sides (training crops; the engine sends multiples of 8)
+                alpha = alpha[..., : x.shape[-2], : x.shape[-1]]
+            return torch.sigmoid(alpha)
         return torch.sigmoid(self._image_head(y, x))
 
     def _image_head(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """``refine(cat(upsample(y), x))``, computed in an order that costs less at full resolution.
 
         Bilinear upsampling is linear and treats every channel alike, so it commutes with the 1x1 conv's mixing
-        of channels: the ``y`` part of that conv runs at half resolution, and only ``head`` channels are
-        upsampled instead of the decoder's. The last 3x3 conv (``head`` -> 1 channel) runs as a depthwise conv
+        of channels: the ``y`` part of that conv runs at half resolution, and only the head's few channels are
+        upsampled instead of the decoder's. The last 3x3 conv (head channels -> 1) runs as a depthwise conv
         and a channel sum: ONNX Runtime's blocked layout pads a 1-channel output to 16 and ran it 2x slower.
         Refinement graph at 256x144 in ONNX Runtime, one thread: 5.6 -> 4.3 ms; the same weights."""
         squeeze, act, last = self.refine

@@ -77,6 +77,11 @@ def same_architecture(blob: dict[str, Any], config: SHMConfig) -> bool:
     return isinstance(saved, dict) and {**asdict(SHMConfig()), **saved} == asdict(config)
 
 
+def _config_changes(blob: dict[str, Any], config: SHMConfig) -> str:
+    saved = {**asdict(SHMConfig()), **(blob.get("config") or {})}
+    return ", ".join(f"{k} {saved.get(k)!r} -> {v!r}" for k, v in asdict(config).items() if saved.get(k) != v)
+
+
 def create_model(name: str = "shm", weights: str | Path | None = "default") -> SHM:
     """Build preset ``name``; ``weights``: "default" (shipped file, random init if none ships),
     a path, or None (random init). The model is returned in eval mode; ``model.trained`` says whether
@@ -90,6 +95,10 @@ def create_model(name: str = "shm", weights: str | Path | None = "default") -> S
     if weights is not None:
         blob = read_weights(weights)
         if not same_architecture(blob, model.config):
+            if blob.get("model") == name:
+                raise WeightsError(f"{weights} holds an older {name!r} (its architecture has changed since: "
+                                   f"{_config_changes(blob, model.config)}); train one again, or start a training "
+                                   f"run from it with --init")
             raise WeightsError(f"{weights} holds a {blob.get('model')!r} model, which does not fit {name!r} "
                                f"(give --model {blob.get('model')} if it is one)")
         state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}

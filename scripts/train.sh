@@ -21,7 +21,8 @@ python -m livematte.training.average runs/shm_tnet2.pt runs/shm_cycle2.pt -o mod
 # from the shipped shm weights with T-Net 300, M-Net 400 and end-to-end 2000 steps (that commit's train.sh); the
 # shipped file starts from that one (all tensors that fit: all but the sub-pixel head), then M-Net and end to end.
 L="$T --model shm-lite"
-[ -f runs/shm_lite_v1.pt ] || git show 8bd8989:models/weights/shm-lite.pt > runs/shm_lite_v1.pt
+[ -s runs/shm_lite_v1.pt ] || { git show 8bd8989:models/weights/shm-lite.pt > runs/shm_lite_v1.pt.part &&
+                                mv runs/shm_lite_v1.pt.part runs/shm_lite_v1.pt; }
 $L --stage mnet --name lite2_mnet --init runs/shm_lite_v1.pt         --steps 400  --size 256 --batch 16 --lr 1e-3
 $L --stage e2e  --name lite2_e2e  --init runs/lite2_mnet/last.ckpt   --steps 2000 --size 256 --batch 12 --lr 3e-4 \
    --export models/weights/shm-lite.pt

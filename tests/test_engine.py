@@ -137,7 +137,7 @@ def test_onnx_backend_matches_torch(shape, sizes):
     assert np.abs(alphas[0] - alphas[1]).max() < 1e-4
 
 
-@pytest.mark.parametrize("levels,head", [(3, "image"), (2, "shuffle")])
+@pytest.mark.parametrize("levels,head", [(3, "image"), (2, "image"), (2, "shuffle")])
 def test_onnx_graphs_match_torch_for_each_mnet_head(levels, head):
     """The sub-pixel head exports as DepthToSpace, whose channel order must be torch's pixel_shuffle's."""
     import torch

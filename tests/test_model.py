@@ -100,13 +100,19 @@ def test_weights_of_another_size_are_rejected(tmp_path):
 
 def test_weights_written_before_the_lite_options_load_as_shm_only(tmp_path):
     """Files from before SHMConfig grew its lite fields carry only the widths: they are shm files, not shm-lite ones;
-    a file without a config dict is refused with a WeightsError, not a crash."""
+    the first shm-lite's file (before the M-Net fields) is refused by name as an older shm-lite; a file without a
+    config dict is refused with a WeightsError, not a crash."""
     blob = torch.load(default_weights_path("shm"), weights_only=True)
     blob["config"] = {"tnet_width": 1.0, "mnet_width": 1.0}
     torch.save(blob, tmp_path / "old.pt")
     assert create_model("shm", weights=tmp_path / "old.pt").trained
     with pytest.raises(WeightsError):
         create_model("shm-lite", weights=tmp_path / "old.pt")
+    first_lite = {**blob, "model": "shm-lite",
+                  "config": {"tnet_width": 1.0, "mnet_width": 1.0, "tnet_head_stride": 4, "mnet_expand": 2}}
+    torch.save(first_lite, tmp_path / "first-lite.pt")
+    with pytest.raises(WeightsError, match="older 'shm-lite'.*mnet_levels 3 -> 2"):
+        create_model("shm-lite", weights=tmp_path / "first-lite.pt")
     blob["config"] = None
     torch.save(blob, tmp_path / "none.pt")
     with pytest.raises(WeightsError):
@@ -150,11 +156,12 @@ def test_mnet_head_equals_the_plain_upsample_concat_conv(width, size):
 
 
 @pytest.mark.parametrize("levels,head", [(3, "image"), (2, "image"), (3, "shuffle"), (2, "shuffle")])
-def test_mnet_options_keep_the_full_resolution_output(levels, head):
+@pytest.mark.parametrize("size", [(40, 56), (41, 57)])
+def test_mnet_options_keep_the_full_resolution_output(levels, head, size):
     mnet = MNet(0.5, expand=2, levels=levels, head=head).eval()
     with torch.no_grad():
-        alpha = mnet(torch.rand(2, 3, 40, 56), torch.softmax(torch.randn(2, 3, 40, 56), 1))
-    assert alpha.shape == (2, 1, 40, 56) and 0 <= alpha.min() and alpha.max() <= 1
+        alpha = mnet(torch.rand(2, 3, *size), torch.softmax(torch.randn(2, 3, *size), 1))
+    assert alpha.shape == (2, 1, *size) and 0 <= alpha.min() and alpha.max() <= 1
     assert (mnet.enc3 is None) == (levels == 2) and (mnet.subpixel is None) == (head == "image")
 
 

@@ -78,6 +78,30 @@ def test_estimate_foreground_removes_background_colour():
     assert err_est < 0.25 * err_naive
 
 
+def _blur_fusion_reference(image, alpha, radii):
+    """Forte & Pitié's two passes written out plainly in float64: F = F̄ + α·(I − α·F̄ − (1 − α)·B̄), with F̄ and B̄
+    the box means of the previous F and B weighted by α and 1 − α."""
+    img = image.astype(np.float64) / 255.0
+    a = alpha.astype(np.float64)[..., None]
+    fg = bg = img
+    for r in radii:
+        k = (2 * r + 1, 2 * r + 1)
+        mean = lambda values, weights: cv2.blur(values * weights, k) / (cv2.blur(weights[..., 0], k)[..., None] + 1e-5)
+        fg_mean, bg_mean = mean(fg, a), mean(bg, 1.0 - a)
+        fg, bg = np.clip(fg_mean + a * (img - a * fg_mean - (1.0 - a) * bg_mean), 0.0, 1.0), bg_mean
+    return fg * 255.0
+
+
+def test_estimate_foreground_is_the_blur_fusion_formula_and_leaves_its_inputs_alone():
+    rng = np.random.default_rng(4)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (60, 90, 3), dtype=np.uint8), (0, 0), 2)
+    alpha = cv2.GaussianBlur(rng.random((60, 90)).astype(np.float32), (0, 0), 3)
+    image_before, alpha_before = image.copy(), alpha.copy()
+    est = estimate_foreground(image, alpha, radii=(12, 2))
+    assert np.abs(est - _blur_fusion_reference(image, alpha, (12, 2))).max() <= 1.0  # uint8 rounding
+    assert np.array_equal(image, image_before) and np.array_equal(alpha, alpha_before)
+
+
 def test_decontaminate_keeps_shape_and_leaves_solid_regions():
     img = np.random.default_rng(2).integers(0, 256, (200, 300, 3), dtype=np.uint8)
     alpha = np.ones((200, 300), np.float32)

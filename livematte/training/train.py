@@ -92,21 +92,23 @@ def save_atomic(obj, path: Path):
 
 
 def load_start(model, path: Path, model_name: str = "shm") -> int:
-    """Load a run's starting weights: another run's checkpoint (.ckpt) or a weights file. Only a weights file of
-    another architecture (shm -> shm-lite, or an older shm-lite) may fit in part: every tensor whose name and shape fit is taken, the rest keep
-    their random init, and their names are printed. Returns how many of the model's tensors were not loaded."""
+    """Load a run's starting weights: another run's checkpoint (.ckpt) or a weights file. Only a weights file
+    of another architecture (shm -> shm-lite, or an older shm-lite) may fit in part: every tensor whose name and
+    shape fit is taken, the rest keep their random init, and their names are printed. Returns how many of the
+    model's tensors were not loaded."""
     if path.suffix == ".ckpt":
-        state, other_preset = torch.load(path, map_location="cpu", weights_only=False)["model"], False
+        state, other_architecture = torch.load(path, map_location="cpu", weights_only=False)["model"], False
     else:
         blob = read_weights(path)
         state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
-        other_preset = not same_architecture(blob, model.config)
-    if not other_preset:  # the same model: everything must fit, as a mistyped --init must not start from noise
+        other_architecture = not same_architecture(blob, model.config)
+    if not other_architecture:  # everything must fit, as a mistyped --init must not start from noise
         model.load_state_dict(state)
         return 0
     own = model.state_dict()
     fitting = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
-    if not fitting:
+    parameters = dict(model.named_parameters())
+    if not any(k in parameters for k in fitting):  # BatchNorm's step counters always fit: they do not count
         raise SystemExit(f"--init {path}: none of its tensors fits model {model_name!r}")
     model.load_state_dict(fitting, strict=False)
     new = [k for k in own if k not in fitting]
@@ -190,7 +192,8 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         raise SystemExit(130)  # so that scripts/train.sh stops instead of starting the next stage
     if export is not None:
         save_weights(model.cpu().eval(), export, model_name,
-                     meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh"})
+                     meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh",
+                           **({"init": str(init)} if init else {})})
         print(f"exported {export}")
 
 
