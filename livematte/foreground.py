@@ -23,13 +23,13 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray, radius: int) -> np.n
     return num / den
 
 
-def _blur_fusion_pass(image, fg, bg, alpha, radius):
-    """One pass; ``alpha`` H×W×3 float32 (the matte repeated over the channels)."""
+def _blur_fusion_pass(image, fg, bg, alpha, inverse, radius):
+    """One pass; ``alpha`` H×W×3 float32 (the matte repeated over the channels), ``inverse`` 1 − alpha."""
     fg_mean = _weighted_mean(fg, alpha, radius)
-    bg_mean = _weighted_mean(bg, 1.0 - alpha, radius)
+    bg_mean = _weighted_mean(bg, inverse, radius)
     # F = F̄ + α·(I − α·F̄ − (1 − α)·B̄), written with in-place steps
     fg = alpha * fg_mean
-    fg += (1.0 - alpha) * bg_mean
+    fg += inverse * bg_mean
     np.subtract(image, fg, out=fg)
     fg *= alpha
     fg += fg_mean
@@ -47,9 +47,10 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, radii: tuple[int, 
         radii = (max(3, side // 7), max(1, side // 100))
     img = image.astype(np.float32) / 255.0
     a = cv2.merge([alpha.astype(np.float32, copy=False)] * 3)
+    inverse = 1.0 - a
     fg, bg = img, img
     for r in radii:
-        fg, bg = _blur_fusion_pass(img, fg, bg, a, r)
+        fg, bg = _blur_fusion_pass(img, fg, bg, a, inverse, r)
     return (fg * 255.0 + 0.5).astype(np.uint8)
 
 

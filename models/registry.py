@@ -70,16 +70,25 @@ def save_weights(model: SHM, path: str | Path, name: str, meta: dict[str, Any] |
     torch.save(blob, path)
 
 
-def same_architecture(blob: dict[str, Any], config: SHMConfig) -> bool:
-    """Whether a weights file's config is ``config``; fields added to SHMConfig later take their defaults in files
-    written before them."""
+def _saved_config(blob: dict[str, Any]) -> dict[str, Any] | None:
+    """A weights file's config, with the fields added to SHMConfig after it was written at their defaults."""
     saved = blob.get("config")
-    return isinstance(saved, dict) and {**asdict(SHMConfig()), **saved} == asdict(config)
+    return {**asdict(SHMConfig()), **saved} if isinstance(saved, dict) else None
+
+
+def same_architecture(blob: dict[str, Any], config: SHMConfig) -> bool:
+    """Whether a weights file's config is ``config``."""
+    return _saved_config(blob) == asdict(config)
 
 
 def _config_changes(blob: dict[str, Any], config: SHMConfig) -> str:
-    saved = {**asdict(SHMConfig()), **(blob.get("config") or {})}
+    saved = _saved_config(blob) or {}
     return ", ".join(f"{k} {saved.get(k)!r} -> {v!r}" for k, v in asdict(config).items() if saved.get(k) != v)
+
+
+def float_state(blob: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """A weights file's state dict in float32 (files store fp16)."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
 
 
 def create_model(name: str = "shm", weights: str | Path | None = "default") -> SHM:
@@ -101,7 +110,7 @@ def create_model(name: str = "shm", weights: str | Path | None = "default") -> S
                                    f"run from it with --init")
             raise WeightsError(f"{weights} holds a {blob.get('model')!r} model, which does not fit {name!r} "
                                f"(give --model {blob.get('model')} if it is one)")
-        state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
+        state = float_state(blob)
         try:
             model.load_state_dict(state)
         except RuntimeError as exc:

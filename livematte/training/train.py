@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..models import create_model, save_weights
-from ..models.registry import read_weights, same_architecture
+from ..models.registry import float_state, read_weights, same_architecture
 from ..models.shm import fuse_alpha
 from .data import default_shared, load_cached, make_sample, trimap_from_alpha
 from .losses import prediction_loss, trimap_loss
@@ -100,7 +100,7 @@ def load_start(model, path: Path, model_name: str = "shm") -> int:
         state, other_architecture = torch.load(path, map_location="cpu", weights_only=False)["model"], False
     else:
         blob = read_weights(path)
-        state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
+        state = float_state(blob)
         other_architecture = not same_architecture(blob, model.config)
     if not other_architecture:  # everything must fit, as a mistyped --init must not start from noise
         model.load_state_dict(state)
