@@ -2,7 +2,8 @@
 
 - Composite metrics (SAD, MSE, gradient, connectivity): held-out people, with estimated foreground colours,
   composited onto held-out backgrounds, so the alpha is exact by construction (the DIM protocol).
-- IoU: held-out real photos against their binary masks.
+- IoU: held-out real photos against their binary masks; close-up IoU: the standing people among them cropped to
+  head and shoulders at 640×480, as a webcam frames a streamer (the body leaves the frame at the bottom).
 - Flicker: mean |Δα| between consecutive frames where the picture is static, overall and on soft-edge pixels.
 - Speed: median milliseconds per 640×480 frame, alpha out at full resolution.
 """
@@ -26,6 +27,8 @@ from .media import VideoReader
 
 EVAL_SEED = 7
 COMPOSITE_SIDE = 512
+CLOSE_UP_HEIGHT = 0.22  # the close-up view's height as a share of a standing person's: head and shoulders
+CLOSE_UP_SIZE = (640, 480)
 FLICKER_CLIPS = ("talking_head_woman_bluewall_30fps_audio.mp4", "boy_closeup_23.976fps.mp4")
 
 
@@ -33,6 +36,7 @@ FLICKER_CLIPS = ("talking_head_woman_bluewall_30fps_audio.mp4", "boy_closeup_23.
 class EvalData:
     composites: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (rgb, exact alpha)
     photos: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)      # (rgb, binary mask)
+    close_ups: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)   # (rgb, binary mask)
     clips: list[Path] = field(default_factory=list)
 
 
@@ -40,6 +44,29 @@ def _fit(img, side, interp=cv2.INTER_AREA):
     h, w = img.shape[:2]
     s = min(1.0, side / max(h, w))
     return cv2.resize(img, (round(w * s), round(h * s)), interpolation=interp) if s < 1 else img
+
+
+def close_up(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A 4:3 head-and-shoulders crop of a standing person's photo, scaled to 640×480, with its mask; None when the
+    person is not seen whole and standing (feet at the photo's edge, or less than twice as tall as wide) or the
+    crop would leave the photo."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return None
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    if y1 > mask.shape[0] - 3 or y1 - y0 < 2 * (x1 - x0):
+        return None
+    view_h = CLOSE_UP_HEIGHT * (y1 - y0)
+    view_w = view_h * CLOSE_UP_SIZE[0] / CLOSE_UP_SIZE[1]
+    top = round(y0 - 0.12 * view_h)  # a little room above the head
+    cx = np.nonzero(mask[y0:round(y0 + 0.5 * view_h)])[1].mean()  # centred on the head
+    left = round(cx - view_w / 2)
+    bottom, right = top + round(view_h), left + round(view_w)
+    if top < 0 or left < 0 or bottom > mask.shape[0] or right > mask.shape[1]:
+        return None
+    image = cv2.resize(rgb[top:bottom, left:right], CLOSE_UP_SIZE, interpolation=cv2.INTER_CUBIC)
+    m = cv2.resize(mask[top:bottom, left:right].astype(np.uint8), CLOSE_UP_SIZE, interpolation=cv2.INTER_NEAREST)
+    return image, m > 0
 
 
 def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[Path], clips: Sequence[Path],
@@ -54,6 +81,9 @@ def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[
         rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
         mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE) > 127
         data.photos.append((rgb, mask))
+        crop = close_up(rgb, mask)
+        if crop is not None:
+            data.close_ups.append(crop)
         if not composites:
             continue
         alpha = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
@@ -93,6 +123,12 @@ def evaluate_model(name: str, model: Callable[[np.ndarray], np.ndarray], data: E
             model.reset()
             ious.append(metrics.iou(model(rgb), mask))
         row["iou"] = float(np.mean(ious))
+    if data.close_ups:
+        ious = []
+        for rgb, mask in data.close_ups:
+            model.reset()
+            ious.append(metrics.iou(model(rgb), mask))
+        row["iou_close_up"] = float(np.mean(ious))
     if data.clips:
         total = soft = n = n_soft = 0.0
         for clip in data.clips:
@@ -120,7 +156,8 @@ def evaluate_model(name: str, model: Callable[[np.ndarray], np.ndarray], data: E
     return row
 
 
-COLUMNS = [("model", "model", "{}"), ("iou", "IoU ↑", "{:.3f}"), ("sad", "SAD ↓", "{:.2f}"),
+COLUMNS = [("model", "model", "{}"), ("iou", "IoU ↑", "{:.3f}"), ("iou_close_up", "IoU close-up ↑", "{:.3f}"),
+           ("sad", "SAD ↓", "{:.2f}"),
            ("mse", "MSE ↓", "{:.4f}"), ("grad", "Grad ↓", "{:.2f}"), ("conn", "Conn ↓", "{:.2f}"),
            ("flicker", "flicker ‰ ↓", "{:.2f}"), ("edge_flicker", "edge flicker ‰ ↓", "{:.2f}"),
            ("ms_640x480", "ms @640×480 ↓", "{:.1f}")]
@@ -153,6 +190,7 @@ def run_eval(models: dict[str, Callable], data: EvalData, json_path: Path | None
     rows = [evaluate_model(name, m, data) for name, m in models.items()]
     if json_path is not None:
         json_path.write_text(json.dumps({"rows": rows, "n_composites": len(data.composites),
-                                         "n_photos": len(data.photos), "clips": [c.name for c in data.clips]},
+                                         "n_photos": len(data.photos), "n_close_ups": len(data.close_ups),
+                                         "clips": [c.name for c in data.clips]},
                                         indent=1) + "\n")
     return rows

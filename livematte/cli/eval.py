@@ -30,7 +30,8 @@ def run(args) -> int:
         models[peer.name] = peer
     data = heldout_data(args.shared, args.limit)
     rows = run_eval(models, data, args.json)
-    print(f"held out: {len(data.composites)} composites, {len(data.photos)} photos, "
+    print(f"held out: {len(data.composites)} composites, {len(data.photos)} photos "
+          f"({len(data.close_ups)} of them also as close-ups), "
           f"clips: {', '.join(c.name for c in data.clips) or 'none'}")
     print(markdown_table(rows))
     return 0
