@@ -1,6 +1,7 @@
 """Training pieces: trimaps, sample generation, teacher-labelled people, stage losses."""
 import random
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -40,6 +41,39 @@ def test_samples_have_consistent_shapes_and_ranges():
         assert s.image.shape == s.fg.shape == s.bg.shape == (64, 64, 3)
         assert s.alpha.shape == (64, 64) and s.alpha.dtype == np.float32
         assert 0 <= s.alpha.min() and s.alpha.max() <= 1
+
+
+def _standing_person(size=200):
+    """A full-body figure: a round head (rows 20-45) on a wider body down to row 180, feet inside the photo."""
+    img = np.full((size, size, 3), 200, np.uint8)
+    alpha = np.zeros((size, size), np.uint8)
+    cv2.circle(alpha, (100, 32), 13, 255, -1)
+    alpha[45:180, 70:130] = 255
+    return Person("standing", img, img.copy(), alpha)
+
+
+def test_close_ups_frame_head_and_shoulders_with_the_body_leaving_the_frame():
+    rng = random.Random(2)
+    for _ in range(20):
+        s = make_sample([_standing_person()], _backgrounds(), 64, rng, negative_prob=0.0, close_up_prob=1.0)
+        person = s.alpha > 0.5
+        assert person[-1].any(), "the body leaves the frame at the bottom"
+        assert not person[0].all(), "the head is inside the frame, not cut at the top"
+        assert person.mean() > 0.2  # the person fills the frame, as in front of a webcam
+    # without close-ups the whole figure fits the frame (full body) or is framed as the photo is
+    far = [make_sample([_standing_person()], _backgrounds(), 64, random.Random(i), negative_prob=0.0)
+           for i in range(20)]
+    assert min((s.alpha > 0.5).mean() for s in far) < 0.2
+
+
+def test_people_already_cut_by_the_photo_are_not_framed_as_close_ups():
+    cut = _standing_person()
+    cut.alpha[150:] = 0
+    cut.alpha[120:, 70:130] = 255  # the body reaches the photo's bottom edge: its height is not the person's
+    rng = random.Random(3)
+    fills = [(make_sample([cut], _backgrounds(), 64, rng, negative_prob=0.0, close_up_prob=1.0).alpha > 0.5).mean()
+             for _ in range(30)]
+    assert min(fills) < 0.2  # framed as full body or the photo's own framing, never zoomed onto the head
 
 
 def test_teacher_labelled_people_are_never_pasted_onto_other_backgrounds():

@@ -151,8 +151,9 @@ def trimap_from_alpha(alpha: np.ndarray, band: int) -> np.ndarray:
     return tri
 
 
-def _affine_person(person: Person, size: int, rng: random.Random):
-    """Place the person in a size×size frame: full body, upper body (webcam) or a tight crop."""
+def _affine_person(person: Person, size: int, rng: random.Random, close_up: float = 0.0):
+    """Place the person in a size×size frame: head and shoulders (webcam close-up), upper body, full body or the
+    photo's own framing."""
     a = person.alpha
     ys, xs = np.nonzero(a > 127)
     h, w = a.shape
@@ -161,8 +162,15 @@ def _affine_person(person: Person, size: int, rng: random.Random):
     else:
         x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
     bw, bh = x1 - x0, y1 - y0
+    full_body = y1 < h - 2  # a close-up's scale is judged from the whole body's height
     mode = rng.random()
-    if mode < 0.4:  # upper body: the top 25-60 % of the person fills most of the frame width
+    if full_body and mode < close_up:  # head and shoulders, the body leaving the frame at the bottom: a webcam close-up
+        view_h = bh * rng.uniform(0.14, 0.28)  # of a full-body person; the head is about 1/8 of the height
+        scale = size * rng.uniform(0.8, 1.0) / view_h
+        head = a[y0:y0 + max(1, int(0.5 * view_h))] > 127  # centre on the head, not on the whole body
+        cx = np.nonzero(head)[1].mean() + rng.uniform(-0.15, 0.15) * size / scale
+        cy = y0 - rng.uniform(0.0, 0.2) * view_h + size / scale / 2
+    elif mode < 0.4:  # upper body: the top 25-60 % of the person fills most of the frame width
         frac = rng.uniform(0.25, 0.6)
         view_h = bh * frac
         scale = size * rng.uniform(0.55, 1.1) / max(bw * 0.9, view_h)
@@ -242,12 +250,12 @@ class Sample:
 
 
 def make_sample(people: list[Person], bgs: list[np.ndarray], size: int, rng: random.Random,
-                composite_prob: float = 0.7, negative_prob: float = 0.06) -> Sample:
+                composite_prob: float = 0.7, negative_prob: float = 0.06, close_up_prob: float = 0.0) -> Sample:
     if rng.random() < negative_prob:  # a scene with nobody in it: facades, rooms, streets
         bg = _degrade(_jitter_colour(_random_background(bgs, size, rng), rng), rng)
         return Sample(bg, np.zeros((size, size), np.float32), bg, bg)
     person = people[rng.randrange(len(people))]
-    m = _affine_person(person, size, rng)
+    m = _affine_person(person, size, rng, close_up_prob)
     flip = rng.random() < 0.5
     alpha = _warp(person.alpha, m, size).astype(np.float32) / 255.0
     if not person.real_only and rng.random() < composite_prob:

@@ -29,8 +29,8 @@ STAGES = ("tnet", "mnet", "e2e")
 TNET_BAND = 0.02  # unknown band half-width, as a fraction of the sample size
 
 
-def batch(people, bgs, size, n, rng, mnet_bands=False):
-    samples = [make_sample(people, bgs, size, rng) for _ in range(n)]
+def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0):
+    samples = [make_sample(people, bgs, size, rng, close_up_prob=close_up) for _ in range(n)]
     fixed_band = max(2, round(size * TNET_BAND))
     tri = [trimap_from_alpha(s.alpha, rng.randint(2, max(3, size // 12)) if mnet_bands else fixed_band)
            for s in samples]
@@ -119,7 +119,7 @@ def load_start(model, path: Path, model_name: str = "shm") -> int:
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
           model_name: str = "shm", ckpt_every: int = 50, val_every: int = 250, seed: int = 0,
           threads: int | None = None, export: Path | None = None, name: str | None = None,
-          init: Path | None = None):
+          init: Path | None = None, close_up: float = 0.0):
     if threads:
         torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -166,7 +166,8 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     step = start
     try:
         while step < steps:
-            b = {k: v.to(device) for k, v in batch(people, bgs, size, batch_size, rng, stage == "mnet").items()}
+            b = {k: v.to(device) for k, v in batch(people, bgs, size, batch_size, rng, stage == "mnet",
+                                                   close_up).items()}
             # cosine decay over the stage, floor at 5 %
             for g in opt.param_groups:
                 g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, step / steps))))
@@ -193,7 +194,7 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     if export is not None:
         save_weights(model.cpu().eval(), export, model_name,
                      meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh",
-                           **({"init": str(init)} if init else {})})
+                           **({"init": str(init)} if init else {}), **({"close_up": close_up} if close_up else {})})
         print(f"exported {export}")
 
 
@@ -220,9 +221,13 @@ def main(argv=None):
                     "a new name starts a new run, e.g. a second cosine cycle")
     ap.add_argument("--init", type=Path, default=None,
                     help="start a new run from this checkpoint (.ckpt) or weights file instead of the previous stage")
+    ap.add_argument("--close-up", type=float, default=0.0,
+                    help="share of full-body people framed head and shoulders (webcam close-ups), 0..1")
     a = ap.parse_args(argv)
+    if not 0.0 <= a.close_up <= 1.0:
+        ap.error("--close-up must be in 0..1")
     train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads, export=a.export,
-          name=a.name, init=a.init)
+          name=a.name, init=a.init, close_up=a.close_up)
 
 
 if __name__ == "__main__":
