@@ -29,6 +29,7 @@ EVAL_SEED = 7
 COMPOSITE_SIDE = 512
 CLOSE_UP_HEIGHT = 0.22  # the close-up view's height as a share of a standing person's: head and shoulders
 CLOSE_UP_SIZE = (640, 480)
+CLOSE_UP_MIN_HEIGHT = 50  # pixels of person: below that a close-up would be a few pixels enlarged
 FLICKER_CLIPS = ("talking_head_woman_bluewall_30fps_audio.mp4", "boy_closeup_23.976fps.mp4")
 
 
@@ -48,25 +49,27 @@ def _fit(img, side, interp=cv2.INTER_AREA):
 
 def close_up(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """A 4:3 head-and-shoulders crop of a standing person's photo, scaled to 640×480, with its mask; None when the
-    person is not seen whole and standing (feet at the photo's edge, or less than twice as tall as wide) or the
-    crop would leave the photo."""
+    person is not seen whole and standing (feet at the photo's edge, less than twice as tall as wide, or under
+    CLOSE_UP_MIN_HEIGHT pixels) or the crop would leave the photo. The held-out photos are small, so the crop is
+    enlarged (4-8×): a soft close-up, as from a low-resolution webcam."""
     ys, xs = np.nonzero(mask)
     if len(ys) == 0:
         return None
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    if y1 > mask.shape[0] - 3 or y1 - y0 < 2 * (x1 - x0):
+    if y1 > mask.shape[0] - 3 or y1 - y0 < max(CLOSE_UP_MIN_HEIGHT, 2 * (x1 - x0)):
         return None
-    view_h = CLOSE_UP_HEIGHT * (y1 - y0)
-    view_w = view_h * CLOSE_UP_SIZE[0] / CLOSE_UP_SIZE[1]
+    view_h = round(CLOSE_UP_HEIGHT * (y1 - y0))
+    view_w = round(view_h * CLOSE_UP_SIZE[0] / CLOSE_UP_SIZE[1])
     top = round(y0 - 0.12 * view_h)  # a little room above the head
-    cx = np.nonzero(mask[y0:round(y0 + 0.5 * view_h)])[1].mean()  # centred on the head
+    cx = np.nonzero(mask[y0:y0 + view_h // 2])[1].mean()  # centred on the head
     left = round(cx - view_w / 2)
-    bottom, right = top + round(view_h), left + round(view_w)
+    bottom, right = top + view_h, left + view_w
     if top < 0 or left < 0 or bottom > mask.shape[0] or right > mask.shape[1]:
         return None
     image = cv2.resize(rgb[top:bottom, left:right], CLOSE_UP_SIZE, interpolation=cv2.INTER_CUBIC)
-    m = cv2.resize(mask[top:bottom, left:right].astype(np.uint8), CLOSE_UP_SIZE, interpolation=cv2.INTER_NEAREST)
-    return image, m > 0
+    # the mask enlarged smoothly and thresholded: nearest-neighbour would give it steps of 4-8 pixels
+    m = cv2.resize(mask[top:bottom, left:right].astype(np.uint8) * 255, CLOSE_UP_SIZE, interpolation=cv2.INTER_LINEAR)
+    return image, m > 127
 
 
 def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[Path], clips: Sequence[Path],

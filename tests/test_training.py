@@ -9,7 +9,7 @@ import torch
 from livematte.models import create_model
 from livematte.training.data import Person, make_sample, trimap_from_alpha
 from livematte.models import save_weights
-from livematte.training.train import STAGES, load_start, step_loss
+from livematte.training.train import STAGES, load_start, step_loss, train
 
 
 def _person(colour=(220, 20, 20), real_only=False, size=80):
@@ -44,24 +44,29 @@ def test_samples_have_consistent_shapes_and_ranges():
 
 
 def _standing_person(size=200):
-    """A full-body figure: a round head (rows 20-45) on a wider body down to row 180, feet inside the photo."""
+    """A full-body figure: a round head (rows 19-45, columns 87-113) on a body down to row 180, feet inside the
+    photo, one arm held out to the right so that the bounding box is not centred on the head."""
     img = np.full((size, size, 3), 200, np.uint8)
     alpha = np.zeros((size, size), np.uint8)
     cv2.circle(alpha, (100, 32), 13, 255, -1)
     alpha[45:180, 70:130] = 255
+    alpha[60:75, 130:195] = 255
     return Person("standing", img, img.copy(), alpha)
 
 
 def test_close_ups_frame_head_and_shoulders_with_the_body_leaving_the_frame():
     rng = random.Random(2)
+    size = 64
     for _ in range(20):
-        s = make_sample([_standing_person()], _backgrounds(), 64, rng, negative_prob=0.0, close_up_prob=1.0)
+        s = make_sample([_standing_person()], _backgrounds(), size, rng, negative_prob=0.0, close_up_prob=1.0)
         person = s.alpha > 0.5
         assert person[-1].any(), "the body leaves the frame at the bottom"
-        assert not person[0].all(), "the head is inside the frame, not cut at the top"
-        assert person.mean() > 0.2  # the person fills the frame, as in front of a webcam
+        assert person[:3].mean() < 0.5, "the head is inside the frame, not cut at the top"
+        head = np.nonzero(person[: size // 3].any(axis=0))[0]
+        assert abs(head.mean() - size / 2) < 0.3 * size, "centred on the head"
+        assert (head.max() - head.min() + 1) / size > 0.4, "the head is large, as in front of a webcam"
     # without close-ups the whole figure fits the frame (full body) or is framed as the photo is
-    far = [make_sample([_standing_person()], _backgrounds(), 64, random.Random(i), negative_prob=0.0)
+    far = [make_sample([_standing_person()], _backgrounds(), size, random.Random(i), negative_prob=0.0)
            for i in range(20)]
     assert min((s.alpha > 0.5).mean() for s in far) < 0.2
 
@@ -186,3 +191,16 @@ def test_averaged_weights_are_the_mean_of_the_parameters(tmp_path):
     avg = create_model("shm-tiny", weights=tmp_path / "avg.pt").state_dict()
     key = next(k for k, v in a.items() if v.is_floating_point() and not torch.equal(v, b[k]))
     assert torch.allclose(avg[key], (a[key] + b[key]) / 2, atol=1e-3)  # stored in fp16
+
+
+@pytest.mark.parametrize("saved, asked", [(0.15, 0.0), (None, 0.15)])
+def test_a_run_resumes_only_with_the_close_up_share_it_was_trained_with(tmp_path, saved, asked):
+    model = create_model("shm-tiny", weights=None)
+    ckpt = {"model": model.state_dict(), "opt": torch.optim.Adam(model.parameters()).state_dict(), "step": 5,
+            "py_rng": random.getstate(), "stage": "e2e", "size": 64}
+    if saved is not None:
+        ckpt["close_up"] = saved
+    (tmp_path / "e2e").mkdir()
+    torch.save(ckpt, tmp_path / "e2e" / "last.ckpt")
+    with pytest.raises(SystemExit, match=f"--close-up {saved or 0.0}, not {asked}"):
+        train("e2e", 10, 64, 2, 1e-3, tmp_path, tmp_path / "no-shared", model_name="shm-tiny", close_up=asked)

@@ -135,6 +135,9 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         start = ck["step"]
+        if ck.get("close_up", 0.0) != close_up:  # a resumed run keeps its sample mix
+            raise SystemExit(f"{ckpt_path} was trained with --close-up {ck.get('close_up', 0.0)}, not {close_up}: "
+                             "give the same value to resume it, or --name to start a new run")
         random.setstate(ck["py_rng"])
         print(f"resumed {stage} at step {start}")
     else:
@@ -159,7 +162,7 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
 
     def save_checkpoint():
         save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                     "py_rng": random.getstate(), "stage": stage, "size": size}, ckpt_path)
+                     "py_rng": random.getstate(), "stage": stage, "size": size, "close_up": close_up}, ckpt_path)
 
     rng = random
     t0 = time.time()
@@ -222,7 +225,8 @@ def main(argv=None):
     ap.add_argument("--init", type=Path, default=None,
                     help="start a new run from this checkpoint (.ckpt) or weights file instead of the previous stage")
     ap.add_argument("--close-up", type=float, default=0.0,
-                    help="share of full-body people framed head and shoulders (webcam close-ups), 0..1")
+                    help="share of full-body people framed head and shoulders (webcam close-ups), 0..1, taken from "
+                    "the upper-body framings (40 %%) first, then from the whole-person ones")
     a = ap.parse_args(argv)
     if not 0.0 <= a.close_up <= 1.0:
         ap.error("--close-up must be in 0..1")
