@@ -101,6 +101,14 @@ def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[
     return data
 
 
+def _mean_iou(model, photos: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    ious = []
+    for rgb, mask in photos:
+        model.reset()
+        ious.append(metrics.iou(model(rgb), mask))
+    return float(np.mean(ious))
+
+
 def _timed(model, rgb):
     t = time.perf_counter()
     a = model(rgb)
@@ -120,18 +128,9 @@ def evaluate_model(name: str, model: Callable[[np.ndarray], np.ndarray], data: E
             scores["grad"].append(metrics.gradient_error(pred, gt))
             scores["conn"].append(metrics.connectivity_error(pred, gt))
         row.update({k: float(np.mean(v)) for k, v in scores.items()})
-    if data.photos:
-        ious = []
-        for rgb, mask in data.photos:
-            model.reset()
-            ious.append(metrics.iou(model(rgb), mask))
-        row["iou"] = float(np.mean(ious))
-    if data.close_ups:
-        ious = []
-        for rgb, mask in data.close_ups:
-            model.reset()
-            ious.append(metrics.iou(model(rgb), mask))
-        row["iou_close_up"] = float(np.mean(ious))
+    for key, photos in (("iou", data.photos), ("iou_close_up", data.close_ups)):
+        if photos:
+            row[key] = _mean_iou(model, photos)
     if data.clips:
         total = soft = n = n_soft = 0.0
         for clip in data.clips:

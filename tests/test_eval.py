@@ -35,6 +35,18 @@ def test_eval_rows_have_every_metric(tmp_path, tiny_matter_factory):
     assert table.count("\n") == 3 and "IoU" in table and "close-up" not in table  # no close-ups, no column
 
 
+def _standing(h=400, w=300, feet=380):
+    """A standing figure: a head (rows 20-60) centred at column 150 and, below it, a body with one arm held out to
+    the right, so that the figure's bounding box is not centred on the head."""
+    mask = np.zeros((h, w), bool)
+    yy, xx = np.mgrid[:h, :w]
+    mask[(yy - 40) ** 2 + (xx - 150) ** 2 <= 20 ** 2] = True
+    mask[60:feet, 120:180] = True
+    mask[90:110, 180:250] = True
+    rgb = np.repeat(np.where(mask, 200, 30).astype(np.uint8)[..., None], 3, axis=2)
+    return rgb, mask
+
+
 def test_close_up_iou_is_a_column_when_there_are_close_ups(tmp_path, tiny_matter_factory):
     rgb, mask = _standing()
     paths = [tmp_path / "s.png", tmp_path / "s_m.png", tmp_path / "s_a.png"]
@@ -46,18 +58,6 @@ def test_close_up_iou_is_a_column_when_there_are_close_ups(tmp_path, tiny_matter
     assert 0.0 <= rows[0]["iou_close_up"] <= 1.0
     assert json.loads((tmp_path / "e.json").read_text())["n_close_ups"] == 1
     assert "IoU close-up" in markdown_table(rows)
-
-
-def _standing(h=400, w=300, feet=380):
-    """A standing figure: a head (rows 20-60) centred at column 150 and, below it, a body with one arm held out to
-    the right, so that the figure's bounding box is not centred on the head."""
-    mask = np.zeros((h, w), bool)
-    yy, xx = np.mgrid[:h, :w]
-    mask[(yy - 40) ** 2 + (xx - 150) ** 2 <= 20 ** 2] = True
-    mask[60:feet, 120:180] = True
-    mask[90:110, 180:250] = True
-    rgb = np.repeat(np.where(mask, 200, 30).astype(np.uint8)[..., None], 3, axis=2)
-    return rgb, mask
 
 
 def test_close_up_is_head_and_shoulders_with_the_body_leaving_the_frame():

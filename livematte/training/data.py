@@ -151,7 +151,7 @@ def trimap_from_alpha(alpha: np.ndarray, band: int) -> np.ndarray:
     return tri
 
 
-def _affine_person(person: Person, size: int, rng: random.Random, close_up: float = 0.0):
+def _affine_person(person: Person, size: int, rng: random.Random, close_up_prob: float = 0.0):
     """Place the person in a size×size frame: head and shoulders (webcam close-up), upper body, full body or the
     photo's own framing."""
     a = person.alpha
@@ -164,7 +164,7 @@ def _affine_person(person: Person, size: int, rng: random.Random, close_up: floa
     bw, bh = x1 - x0, y1 - y0
     full_body = y1 < h - 2  # a close-up's scale is judged from the whole body's height
     mode = rng.random()
-    if full_body and mode < close_up:  # webcam close-up: head and shoulders (or neck), the body cut at the bottom
+    if full_body and mode < close_up_prob:  # webcam close-up: head and shoulders (or neck), the body cut at the bottom
         view_h = bh * rng.uniform(0.14, 0.28)  # of a full-body person; the head is about 1/8 of the height
         scale = size * rng.uniform(0.8, 1.0) / view_h
         head = a[y0:y0 + max(1, int(0.5 * view_h))] > 127  # centre on the head, not on the whole body

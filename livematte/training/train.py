@@ -132,12 +132,13 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     start = 0
     if ckpt_path.is_file():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        trained_close_up = ck.get("close_up", 0.0)  # checkpoints from before the option: none
+        if trained_close_up != close_up:  # a resumed run keeps its sample mix
+            raise SystemExit(f"{ckpt_path} was trained with --close-up {trained_close_up}, not {close_up}: "
+                             "give the same value to resume it, or --name to start a new run")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         start = ck["step"]
-        if ck.get("close_up", 0.0) != close_up:  # a resumed run keeps its sample mix
-            raise SystemExit(f"{ckpt_path} was trained with --close-up {ck.get('close_up', 0.0)}, not {close_up}: "
-                             "give the same value to resume it, or --name to start a new run")
         random.setstate(ck["py_rng"])
         print(f"resumed {stage} at step {start}")
     else:
