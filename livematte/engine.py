@@ -20,7 +20,7 @@ import torch
 from .errors import InputError, SettingsError
 from .models import WeightsError, create_model
 from .onnx_backend import OnnxModel
-from .resize import shrink
+from .resize import extend_bottom, shrink
 from .smoothing import TemporalSmoother
 from .upsample import bilinear_upsample, guided_upsample
 
@@ -71,6 +71,11 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 # (model card). Live uses smaller sizes (livematte.presets.QUALITY_SIZES).
 TNET_SIZE, MNET_SIZE = 256, 384
 OFFLINE_MODEL = "shm"  # video, image and eval; live picks its own (livematte.presets.QUALITY_MODELS)
+# The networks see the frame with this share of its height added below, its last row repeated. They learned from
+# full-body photos that a picture's bottom edge is floor; a body carried on past the edge is kept as body where the
+# frame cuts it (webcam close-ups). Held out, shm: close-up IoU 0.903 -> 0.915 and every other metric better too;
+# 0.05-0.125 scored alike, 0.2 worse, and extending the sides as well worse (model card).
+BOTTOM_CONTEXT = 0.1
 
 
 class Matter:
@@ -79,7 +84,8 @@ class Matter:
     def __init__(self, model: str = OFFLINE_MODEL, weights: str | Path | None = "default", device: str = "auto",
                  tnet_size: int = TNET_SIZE, mnet_size: int = MNET_SIZE, smoothing: str = "none",
                  smoothing_strength: float = 0.6, upsample: str = "guided", threads: int | None = None,
-                 backend: str = "auto", int8_tnet: bool = False, pixel_budget: bool = False):
+                 backend: str = "auto", int8_tnet: bool = False, pixel_budget: bool = False,
+                 bottom_context: float = BOTTOM_CONTEXT):
         if backend not in BACKENDS:
             raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         if upsample not in UPSAMPLERS:
@@ -88,6 +94,8 @@ class Matter:
             raise SettingsError("tnet_size must be in 64..2048 and mnet_size in 64..4096")
         if threads is not None and threads < 0:
             raise SettingsError(f"threads must be 0 (one per core) or more, not {threads}")
+        if not 0 <= bottom_context <= 1:
+            raise SettingsError(f"bottom_context must be in 0..1, not {bottom_context}")
         self.device = resolve_device(device)
         if threads:
             torch.set_num_threads(threads)
@@ -98,6 +106,7 @@ class Matter:
         self.tnet_size, self.mnet_size = tnet_size, mnet_size
         self.upsample = upsample
         self.pixel_budget = pixel_budget  # see working_size; live turns it on
+        self.bottom_context = bottom_context
         self.smoother = TemporalSmoother(smoothing, smoothing_strength)
         self.timings: dict[str, float] = {}
 
@@ -141,13 +150,19 @@ class Matter:
         if H < 8 or W < 8:
             raise InputError(f"frame of {W}×{H} is too small (at least 8×8)")
         t0 = time.perf_counter()
-        mh, mw = working_size(H, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
-        th, tw = working_size(H, W, self.tnet_size, 32, allow_upscale=True, pixel_budget=self.pixel_budget)
-        image_m = shrink(rgb, (mw, mh))
+        # Working sizes are those of the extended frame (BOTTOM_CONTEXT); ``mc`` of the M-Net's rows show the frame.
+        extended = H + int(round(H * self.bottom_context))
+        mh, mw = working_size(extended, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
+        th, tw = working_size(extended, W, self.tnet_size, 32, allow_upscale=True, pixel_budget=self.pixel_budget)
+        mc = min(mh, round(mh * H / extended))
+        image_m = extend_bottom(shrink(rgb, (mw, mc)), mh)
         # From the M-Net's copy (cheap), unless the T-Net was asked to be larger: then from the frame, for its detail.
         # (A T-Net side rounded up to a multiple of 32 past the M-Net's, as on 16:10 cameras, is interpolated: 0.07
         # instead of 0.9 ms per 1280x800 frame.)
-        image_t = _resize(rgb if self.tnet_size > self.mnet_size else image_m, (tw, th))
+        if self.tnet_size > self.mnet_size:
+            image_t = extend_bottom(_resize(rgb, (tw, min(th, round(th * H / extended)))), th)
+        else:
+            image_t = _resize(image_m, (tw, th))
         t1 = time.perf_counter()
         if self._onnx is not None:
             alpha = self._onnx(image_m, image_t)
@@ -155,9 +170,9 @@ class Matter:
         else:
             alpha, split = self._infer(image_m, image_t)
         t2 = time.perf_counter()
-        alpha = self.smoother(alpha, image_m)
+        alpha = self.smoother(alpha[:mc], image_m[:mc])
         t3 = time.perf_counter()
-        if (mh, mw) != (H, W):
+        if (mc, mw) != (H, W):
             alpha = guided_upsample(alpha, rgb) if self.upsample == "guided" else bilinear_upsample(alpha, (H, W))
         t4 = time.perf_counter()
         self.timings = {"resize": t1 - t0, **split, "inference": t2 - t1, "smooth": t3 - t2, "upsample": t4 - t3}

@@ -20,3 +20,11 @@ def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if image.shape[:2] == (h, w):
         return image
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def extend_bottom(image: np.ndarray, height: int) -> np.ndarray:
+    """``image`` made ``height`` rows tall by repeating its last row below it."""
+    extra = height - image.shape[0]
+    if extra <= 0:
+        return image
+    return cv2.copyMakeBorder(image, 0, extra, 0, 0, cv2.BORDER_REPLICATE)

@@ -51,6 +51,8 @@ def test_bad_settings_are_typed_errors():
         Matter(model="shm-tiny", weights=None, device="tpu")
     with pytest.raises(ValueError):
         Matter(model="shm-tiny", weights=None, smoothing="wobble")
+    with pytest.raises(SettingsError):
+        Matter(model="shm-tiny", weights=None, bottom_context=-0.1)
 
 
 def test_working_size_keeps_aspect_and_multiples():
@@ -74,7 +76,7 @@ def test_pixel_budget_gives_other_shapes_the_pixels_of_a_16_9_frame():
 
 @pytest.mark.parametrize("budget,tnet_in,mnet_in", [(False, (192, 256), (192, 256)), (True, (160, 224), (168, 224))])
 def test_pixel_budget_sizes_the_engines_inputs(tiny_matter_factory, budget, tnet_in, mnet_in):
-    matter = tiny_matter_factory(pixel_budget=budget, backend="torch", tnet_size=256, mnet_size=256)
+    matter = tiny_matter_factory(pixel_budget=budget, backend="torch", tnet_size=256, mnet_size=256, bottom_context=0)
     seen = {}
 
     def record(name):
@@ -91,7 +93,7 @@ def test_pixel_budget_sizes_the_engines_inputs(tiny_matter_factory, budget, tnet
 def test_an_mnet_smaller_than_the_tnet_is_honoured(tiny_matter_factory):
     """--mnet-size below --tnet-size used to be raised silently to the T-Net's size; the T-Net's input then comes
     from the frame itself, not from the M-Net's smaller copy."""
-    matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=192)
+    matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=192, bottom_context=0)
     seen = {}
     matter.model.tnet.register_forward_hook(lambda m, args, out: seen.setdefault("tnet", args[0]))
     matter.model.mnet.register_forward_hook(lambda m, args, out: seen.setdefault("mnet", args[0]))
@@ -105,7 +107,7 @@ def test_an_mnet_smaller_than_the_tnet_is_honoured(tiny_matter_factory):
 def test_a_tnet_larger_only_by_rounding_reads_the_mnets_copy(tiny_matter_factory):
     """On a 16:10 frame at equal sizes the T-Net's multiple of 32 rounds past the M-Net's input (256x160 against
     240x152): interpolated from that copy, not shrunk from the whole frame again (0.9 ms per frame)."""
-    matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=256, pixel_budget=True)
+    matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=256, pixel_budget=True, bottom_context=0)
     seen = {}
     matter.model.tnet.register_forward_hook(lambda m, args, out: seen.setdefault("tnet", args[0]))
     matter.model.mnet.register_forward_hook(lambda m, args, out: seen.setdefault("mnet", args[0]))
@@ -114,6 +116,52 @@ def test_a_tnet_larger_only_by_rounding_reads_the_mnets_copy(tiny_matter_factory
     assert image_m.shape == (152, 240, 3) and tuple(seen["tnet"].shape[-2:]) == (160, 256)
     upscaled = cv2.resize(image_m, (256, 160), interpolation=cv2.INTER_LINEAR)
     assert torch.allclose(seen["tnet"][0], torch.from_numpy(upscaled).permute(2, 0, 1).float() / 255)
+
+
+@pytest.mark.parametrize("mnet_size,tnet_in,frame_rows_t,mnet_in,frame_rows_m", [
+    (256, (224, 256), None, (208, 256), 189),  # the T-Net reads the M-Net's extended copy
+    (192, (224, 256), 204, (160, 192), 145)])  # a larger T-Net extends its own copy of the frame
+def test_the_networks_see_the_frame_extended_below(tiny_matter_factory, mnet_size, tnet_in, frame_rows_t, mnet_in,
+                                                   frame_rows_m):
+    """bottom_context 0.1: the working sizes are those of a 528-row frame, whose last 48 rows repeat the frame's
+    last row; the M-Net's first ``frame_rows_m`` rows are the frame itself."""
+    matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=mnet_size, bottom_context=0.1)
+    seen = {}
+
+    def record(name):
+        def hook(module, args, out):  # returns None: a hook that returns a value replaces the module's output
+            seen[name] = args[0][0, :3]
+        return hook
+
+    matter.model.tnet.register_forward_hook(record("tnet"))
+    matter.model.mnet.register_forward_hook(record("mnet"))
+    frame = np.random.default_rng(7).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    assert matter(frame).shape == (480, 640)
+    assert tuple(seen["tnet"].shape[-2:]) == tnet_in and tuple(seen["mnet"].shape[-2:]) == mnet_in
+
+    def as_image(t):
+        return (t.permute(1, 2, 0) * 255).round().byte().numpy()
+
+    image_m = as_image(seen["mnet"])
+    assert np.array_equal(image_m[:frame_rows_m], shrink(frame, (mnet_in[1], frame_rows_m)))
+    assert (image_m[frame_rows_m:] == image_m[frame_rows_m - 1]).all()
+    if frame_rows_t is not None:
+        image_t = as_image(seen["tnet"])
+        assert (image_t[frame_rows_t:] == image_t[frame_rows_t - 1]).all()
+        assert not (image_t[frame_rows_t - 2] == image_t[frame_rows_t - 1]).all()  # no more rows repeated than that
+
+
+@pytest.mark.parametrize("bottom_context", [0, 0.1, 0.5])
+def test_the_matte_is_cropped_back_to_the_frame(tiny_matter_factory, bottom_context):
+    """A model whose alpha is its input's brightness returns the frame's brightness: the extension is cut off, not
+    squeezed into the frame."""
+    matter = tiny_matter_factory(backend="torch", tnet_size=128, mnet_size=128, upsample="bilinear",
+                                 bottom_context=bottom_context)
+    matter.model.refine = lambda image, logits: (None, None, image.mean(1, keepdim=True))
+    ramp = np.linspace(0, 255, 480, dtype=np.float32)[:, None, None]  # dark at the top, bright at the bottom
+    frame = np.broadcast_to(ramp, (480, 640, 3)).round().astype(np.uint8)
+    error = np.abs(matter(frame) - frame[..., 0] / 255)
+    assert error.mean() < 0.005 and error.max() < 0.02
 
 
 def test_timings_cover_the_stages(tiny_matter):

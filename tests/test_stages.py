@@ -7,7 +7,7 @@ from livematte.composite import (BlurBackground, ColourBackground, ImageBackgrou
                                  composite, cover_resize, parse_background, parse_colour, render_output, to_rgba)
 from livematte.errors import SettingsError
 from livematte.foreground import decontaminate, estimate_foreground
-from livematte.resize import shrink
+from livematte.resize import extend_bottom, shrink
 from livematte.smoothing import TemporalSmoother, ema_step, motion_aware_step
 from livematte.upsample import bilinear_upsample, guided_upsample
 
@@ -212,3 +212,11 @@ def test_shrink_matches_an_area_resize_closely(src, dst):  # src is (h, w), dst 
 def test_shrink_returns_an_image_of_that_size_as_it_is():
     image = np.zeros((48, 64, 3), np.uint8)
     assert shrink(image, (64, 48)) is image
+
+
+def test_extend_bottom_repeats_the_last_row():
+    image = np.random.default_rng(9).integers(0, 256, (5, 4, 3), dtype=np.uint8)
+    out = extend_bottom(image, 8)
+    assert out.shape == (8, 4, 3)
+    assert np.array_equal(out[:5], image) and (out[5:] == image[-1]).all()
+    assert extend_bottom(image, 5) is image

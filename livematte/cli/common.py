@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine import MNET_SIZE, OFFLINE_MODEL, TNET_SIZE, Matter
+from ..engine import BOTTOM_CONTEXT, MNET_SIZE, OFFLINE_MODEL, TNET_SIZE, Matter
 from ..errors import OutputError
 from ..offline import parse_smoothing
 
@@ -34,6 +34,10 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
                    help="give frames of any shape at most the pixels of a 16:9 frame of the sizes above, so that a "
                         "4:3 camera costs about what a 16:9 one does (224x168 instead of 256x192 at 256) "
                         f"(default: {'on' if pixel_budget else 'off'})")
+    g.add_argument("--bottom-context", type=float, default=BOTTOM_CONTEXT, metavar="SHARE",
+                   help="extend the frame below by this share of its height, its last row repeated, before the "
+                        "model sees it, so that a body cut by the frame's bottom edge stays opaque; 0 turns it off "
+                        f"(default: {BOTTOM_CONTEXT})")
     if smoothing is not None:
         g.add_argument("--smoothing", default=smoothing,
                        help=f"temporal smoothing: none, ema[:S] or motion[:S], S in 0..0.95 (default: {smoothing})")
@@ -50,7 +54,7 @@ def make_matter(args) -> Matter:
     matter = Matter(model=args.model, weights=None if args.weights == "none" else args.weights, device=args.device,
                     tnet_size=args.tnet_size, mnet_size=args.mnet_size, smoothing=mode, smoothing_strength=strength,
                     threads=getattr(args, "threads", None), int8_tnet=getattr(args, "int8_tnet", False),
-                    pixel_budget=getattr(args, "pixel_budget", False))
+                    pixel_budget=getattr(args, "pixel_budget", False), bottom_context=args.bottom_context)
     if not matter.trained:
         print("livematte: warning: no trained weights found for model "
               f"{args.model!r}; running on random weights, the matte will be meaningless", file=sys.stderr)
