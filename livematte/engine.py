@@ -66,9 +66,9 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
 
 
-# Offline working sizes (long side, px). A larger T-Net scores better on the held-out photos (IoU 0.890 at 256, 0.905
-# at 320) but takes the balustrade beside the person in the demo clip for foreground and leaves holes in its close-up
-# (model card). Live uses smaller sizes (livematte.presets.QUALITY_SIZES).
+# Offline working sizes (long side, px). A larger T-Net scores better on the held-out photos (IoU 0.894 at 256, 0.905
+# at 320) but cuts holes in the demo clip's jeans or fades its legs (model card). Live uses smaller sizes
+# (livematte.presets.QUALITY_SIZES).
 TNET_SIZE, MNET_SIZE = 256, 384
 OFFLINE_MODEL = "shm"  # video, image and eval; live picks its own (livematte.presets.QUALITY_MODELS)
 # The networks see the frame with this share of its height added below, its last row repeated. They learned from
@@ -157,10 +157,10 @@ class Matter:
         mc = min(mh, round(mh * H / extended))
         image_m = extend_bottom(shrink(rgb, (mw, mc)), mh)
         # From the M-Net's copy (cheap), unless the T-Net was asked to be larger: then from the frame, for its detail.
-        # (A T-Net side rounded up to a multiple of 32 past the M-Net's, as on 16:10 cameras, is interpolated: 0.07
-        # instead of 0.9 ms per 1280x800 frame.)
-        if self.tnet_size > self.mnet_size:
-            image_t = extend_bottom(_resize(rgb, (tw, min(th, round(th * H / extended)))), th)
+        # (A T-Net side rounded up to a multiple of 32 past the M-Net's, as on 16:10 cameras without the bottom
+        # context, is interpolated: 0.07 instead of 0.9 ms per 1280x800 frame.)
+        if self.tnet_size > self.mnet_size:  # the frame ends where it ends in the M-Net's copy
+            image_t = extend_bottom(_resize(rgb, (tw, round(th * mc / mh))), th)
         else:
             image_t = _resize(image_m, (tw, th))
         t1 = time.perf_counter()

@@ -51,8 +51,10 @@ def test_bad_options_exit_nonzero(clip, tmp_path, capsys):
     assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), "--smoothing", "wobble", *TINY]) == 2
     assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), *TINY, "--threads", "-1"]) == 2
     assert main(["bench", "--json", str(tmp_path / "no" / "b.json"), *TINY[:-1], "--sizes", "64x48"]) == 2
+    assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), *TINY, "--bottom-context", "2"]) == 2
     err = capsys.readouterr().err
-    assert err.count("livematte: error:") == 6 and "threads" in err and "does not exist" in err
+    assert err.count("livematte: error:") == 7 and "threads" in err and "does not exist" in err
+    assert "bottom_context" in err and not (tmp_path / "o.mp4").exists()
 
 
 def test_corrupt_weights_file_is_a_clear_error(clip, tmp_path, capsys):

@@ -51,8 +51,9 @@ def test_bad_settings_are_typed_errors():
         Matter(model="shm-tiny", weights=None, device="tpu")
     with pytest.raises(ValueError):
         Matter(model="shm-tiny", weights=None, smoothing="wobble")
-    with pytest.raises(SettingsError):
-        Matter(model="shm-tiny", weights=None, bottom_context=-0.1)
+    for share in (-0.1, 1.5, float("nan")):
+        with pytest.raises(SettingsError):
+            Matter(model="shm-tiny", weights=None, bottom_context=share)
 
 
 def test_working_size_keeps_aspect_and_multiples():
@@ -120,7 +121,7 @@ def test_a_tnet_larger_only_by_rounding_reads_the_mnets_copy(tiny_matter_factory
 
 @pytest.mark.parametrize("mnet_size,tnet_in,frame_rows_t,mnet_in,frame_rows_m", [
     (256, (224, 256), None, (208, 256), 189),  # the T-Net reads the M-Net's extended copy
-    (192, (224, 256), 204, (160, 192), 145)])  # a larger T-Net extends its own copy of the frame
+    (192, (224, 256), 203, (160, 192), 145)])  # a larger T-Net extends its own copy, the frame ending as in the M-Net's
 def test_the_networks_see_the_frame_extended_below(tiny_matter_factory, mnet_size, tnet_in, frame_rows_t, mnet_in,
                                                    frame_rows_m):
     """bottom_context 0.1: the working sizes are those of a 528-row frame, whose last 48 rows repeat the frame's
@@ -145,23 +146,25 @@ def test_the_networks_see_the_frame_extended_below(tiny_matter_factory, mnet_siz
     image_m = as_image(seen["mnet"])
     assert np.array_equal(image_m[:frame_rows_m], shrink(frame, (mnet_in[1], frame_rows_m)))
     assert (image_m[frame_rows_m:] == image_m[frame_rows_m - 1]).all()
-    if frame_rows_t is not None:
+    if frame_rows_t is not None:  # 145/160 of the M-Net's rows and 203/224 of the T-Net's are the frame
         image_t = as_image(seen["tnet"])
+        assert np.array_equal(image_t[:frame_rows_t], shrink(frame, (tnet_in[1], frame_rows_t)))
         assert (image_t[frame_rows_t:] == image_t[frame_rows_t - 1]).all()
-        assert not (image_t[frame_rows_t - 2] == image_t[frame_rows_t - 1]).all()  # no more rows repeated than that
 
 
 @pytest.mark.parametrize("bottom_context", [0, 0.1, 0.5])
 def test_the_matte_is_cropped_back_to_the_frame(tiny_matter_factory, bottom_context):
     """A model whose alpha is its input's brightness returns the frame's brightness: the extension is cut off, not
-    squeezed into the frame."""
+    squeezed into the frame. A white band along the frame's bottom edge shows a crop one working row off (about
+    5 px at this size)."""
     matter = tiny_matter_factory(backend="torch", tnet_size=128, mnet_size=128, upsample="bilinear",
                                  bottom_context=bottom_context)
     matter.model.refine = lambda image, logits: (None, None, image.mean(1, keepdim=True))
-    ramp = np.linspace(0, 255, 480, dtype=np.float32)[:, None, None]  # dark at the top, bright at the bottom
-    frame = np.broadcast_to(ramp, (480, 640, 3)).round().astype(np.uint8)
-    error = np.abs(matter(frame) - frame[..., 0] / 255)
-    assert error.mean() < 0.005 and error.max() < 0.02
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[456:] = 255
+    column = matter(frame)[:, 320]
+    edge = np.argmax(column >= 0.5)  # the first row at least half bright
+    assert abs(edge - 456) <= 2 and column[-1] > 0.99 and column[:440].max() < 0.01
 
 
 def test_timings_cover_the_stages(tiny_matter):

@@ -32,7 +32,8 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
                         f"adds a second to start-up (default: {'on' if int8_tnet else 'off'})")
     g.add_argument("--pixel-budget", action=argparse.BooleanOptionalAction, default=pixel_budget,
                    help="give frames of any shape at most the pixels of a 16:9 frame of the sizes above, so that a "
-                        "4:3 camera costs about what a 16:9 one does (224x168 instead of 256x192 at 256) "
+                        "4:3 camera costs about what a 16:9 one does (224x168 instead of 256x192 at 256, before "
+                        "--bottom-context adds its rows) "
                         f"(default: {'on' if pixel_budget else 'off'})")
     g.add_argument("--bottom-context", type=float, default=BOTTOM_CONTEXT, metavar="SHARE",
                    help="extend the frame below by this share of its height, its last row repeated, before the "
