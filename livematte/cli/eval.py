@@ -13,8 +13,19 @@ def add_parser(sub) -> None:
     p.add_argument("--peer", type=Path, action="append", default=[], help="a peer ONNX model (repeatable)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N held-out people (quick check)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    p.add_argument("--live", action="store_true",
+                   help="also measure the engine as `live` runs it by default (the settings of `livematte bench`: "
+                        "shm-lite, 256 px, pixel budget, int8 T-Net, one thread), as a second row")
     add_engine_options(p, smoothing="motion")
     p.set_defaults(run=run)
+
+
+def live_engine_args(args):
+    """The engine options of the live path's default quality (bench's defaults), on this run's device and with its
+    --bottom-context."""
+    from . import build_parser
+
+    return build_parser().parse_args(["bench", "--device", args.device, "--bottom-context", str(args.bottom_context)])
 
 
 def run(args) -> int:
@@ -25,6 +36,9 @@ def run(args) -> int:
         raise InputError(f"no data folder at {args.shared}/data (give --shared PATH)")
     check_json_target(args.json)
     models = {f"livematte {args.model}": make_matter(args)}
+    if args.live:
+        live_args = live_engine_args(args)
+        models[f"livematte {live_args.model} (live)"] = make_matter(live_args)
     for path in args.peer:
         peer = PeerModel(path)
         models[peer.name] = peer
