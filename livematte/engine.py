@@ -154,7 +154,7 @@ class Matter:
         extended = H + int(round(H * self.bottom_context))
         mh, mw = working_size(extended, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
         th, tw = working_size(extended, W, self.tnet_size, 32, allow_upscale=True, pixel_budget=self.pixel_budget)
-        mc = min(mh, round(mh * H / extended))
+        mc = round(mh * H / extended)
         image_m = extend_bottom(shrink(rgb, (mw, mc)), mh)
         # From the M-Net's copy (cheap), unless the T-Net was asked to be larger: then from the frame, for its detail.
         # (A T-Net side rounded up to a multiple of 32 past the M-Net's, as on 16:10 cameras without the bottom

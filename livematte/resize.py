@@ -1,4 +1,4 @@
-"""Downscaling by area averaging, fast for any factor."""
+"""Working copies of a frame: downscaling by area averaging, fast for any factor; extension below."""
 from __future__ import annotations
 
 import cv2

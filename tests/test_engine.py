@@ -75,48 +75,55 @@ def test_pixel_budget_gives_other_shapes_the_pixels_of_a_16_9_frame():
     assert working_size(1080, 2560, 256, 8, False, pixel_budget=True) == (112, 256)  # wider: the long side bounds
 
 
-@pytest.mark.parametrize("budget,tnet_in,mnet_in", [(False, (192, 256), (192, 256)), (True, (160, 224), (168, 224))])
-def test_pixel_budget_sizes_the_engines_inputs(tiny_matter_factory, budget, tnet_in, mnet_in):
-    matter = tiny_matter_factory(pixel_budget=budget, backend="torch", tnet_size=256, mnet_size=256, bottom_context=0)
+def _record_inputs(matter) -> dict:
+    """The image each network of a torch-backend ``matter`` is given on its next call, as a 3×h×w tensor in [0, 1]
+    under "tnet" and "mnet" (the hook returns None: a hook that returns a value replaces the module's output)."""
     seen = {}
 
     def record(name):
         def hook(module, args, out):
-            seen[name] = tuple(args[0].shape[-2:])
+            seen[name] = args[0][0, :3]
         return hook
 
     matter.model.tnet.register_forward_hook(record("tnet"))
     matter.model.mnet.register_forward_hook(record("mnet"))
+    return seen
+
+
+def _as_image(t: torch.Tensor) -> np.ndarray:
+    return (t.permute(1, 2, 0) * 255).round().byte().numpy()
+
+
+@pytest.mark.parametrize("budget,tnet_in,mnet_in", [(False, (192, 256), (192, 256)), (True, (160, 224), (168, 224))])
+def test_pixel_budget_sizes_the_engines_inputs(tiny_matter_factory, budget, tnet_in, mnet_in):
+    matter = tiny_matter_factory(pixel_budget=budget, backend="torch", tnet_size=256, mnet_size=256, bottom_context=0)
+    seen = _record_inputs(matter)
     assert matter(np.zeros((480, 640, 3), np.uint8)).shape == (480, 640)
-    assert (seen["tnet"], seen["mnet"]) == (tnet_in, mnet_in)
+    assert (tuple(seen["tnet"].shape[-2:]), tuple(seen["mnet"].shape[-2:])) == (tnet_in, mnet_in)
 
 
 def test_an_mnet_smaller_than_the_tnet_is_honoured(tiny_matter_factory):
     """--mnet-size below --tnet-size used to be raised silently to the T-Net's size; the T-Net's input then comes
     from the frame itself, not from the M-Net's smaller copy."""
     matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=192, bottom_context=0)
-    seen = {}
-    matter.model.tnet.register_forward_hook(lambda m, args, out: seen.setdefault("tnet", args[0]))
-    matter.model.mnet.register_forward_hook(lambda m, args, out: seen.setdefault("mnet", args[0]))
+    seen = _record_inputs(matter)
     frame = np.random.default_rng(5).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     assert matter(frame).shape == (480, 640)
     assert tuple(seen["tnet"].shape[-2:]) == (192, 256) and tuple(seen["mnet"].shape[-2:]) == (144, 192)
     from_frame = torch.from_numpy(shrink(frame, (256, 192))).permute(2, 0, 1).float() / 255
-    assert torch.allclose(seen["tnet"][0], from_frame)  # not an upscaled copy of the M-Net's 192-px input
+    assert torch.allclose(seen["tnet"], from_frame)  # not an upscaled copy of the M-Net's 192-px input
 
 
 def test_a_tnet_larger_only_by_rounding_reads_the_mnets_copy(tiny_matter_factory):
     """On a 16:10 frame at equal sizes the T-Net's multiple of 32 rounds past the M-Net's input (256x160 against
     240x152): interpolated from that copy, not shrunk from the whole frame again (0.9 ms per frame)."""
     matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=256, pixel_budget=True, bottom_context=0)
-    seen = {}
-    matter.model.tnet.register_forward_hook(lambda m, args, out: seen.setdefault("tnet", args[0]))
-    matter.model.mnet.register_forward_hook(lambda m, args, out: seen.setdefault("mnet", args[0]))
+    seen = _record_inputs(matter)
     matter(np.random.default_rng(6).integers(0, 256, (800, 1280, 3), dtype=np.uint8))
-    image_m = (seen["mnet"][0].permute(1, 2, 0) * 255).round().byte().numpy()
+    image_m = _as_image(seen["mnet"])
     assert image_m.shape == (152, 240, 3) and tuple(seen["tnet"].shape[-2:]) == (160, 256)
     upscaled = cv2.resize(image_m, (256, 160), interpolation=cv2.INTER_LINEAR)
-    assert torch.allclose(seen["tnet"][0], torch.from_numpy(upscaled).permute(2, 0, 1).float() / 255)
+    assert torch.allclose(seen["tnet"], torch.from_numpy(upscaled).permute(2, 0, 1).float() / 255)
 
 
 @pytest.mark.parametrize("mnet_size,tnet_in,frame_rows_t,mnet_in,frame_rows_m", [
@@ -127,27 +134,15 @@ def test_the_networks_see_the_frame_extended_below(tiny_matter_factory, mnet_siz
     """bottom_context 0.1: the working sizes are those of a 528-row frame, whose last 48 rows repeat the frame's
     last row; the M-Net's first ``frame_rows_m`` rows are the frame itself."""
     matter = tiny_matter_factory(backend="torch", tnet_size=256, mnet_size=mnet_size, bottom_context=0.1)
-    seen = {}
-
-    def record(name):
-        def hook(module, args, out):  # returns None: a hook that returns a value replaces the module's output
-            seen[name] = args[0][0, :3]
-        return hook
-
-    matter.model.tnet.register_forward_hook(record("tnet"))
-    matter.model.mnet.register_forward_hook(record("mnet"))
+    seen = _record_inputs(matter)
     frame = np.random.default_rng(7).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     assert matter(frame).shape == (480, 640)
     assert tuple(seen["tnet"].shape[-2:]) == tnet_in and tuple(seen["mnet"].shape[-2:]) == mnet_in
-
-    def as_image(t):
-        return (t.permute(1, 2, 0) * 255).round().byte().numpy()
-
-    image_m = as_image(seen["mnet"])
+    image_m = _as_image(seen["mnet"])
     assert np.array_equal(image_m[:frame_rows_m], shrink(frame, (mnet_in[1], frame_rows_m)))
     assert (image_m[frame_rows_m:] == image_m[frame_rows_m - 1]).all()
     if frame_rows_t is not None:  # 145/160 of the M-Net's rows and 203/224 of the T-Net's are the frame
-        image_t = as_image(seen["tnet"])
+        image_t = _as_image(seen["tnet"])
         assert np.array_equal(image_t[:frame_rows_t], shrink(frame, (tnet_in[1], frame_rows_t)))
         assert (image_t[frame_rows_t:] == image_t[frame_rows_t - 1]).all()
 
