@@ -53,8 +53,24 @@ def test_bad_options_exit_nonzero(clip, tmp_path, capsys):
     assert main(["bench", "--json", str(tmp_path / "no" / "b.json"), *TINY[:-1], "--sizes", "64x48"]) == 2
     assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), *TINY, "--bottom-context", "2"]) == 2
     err = capsys.readouterr().err
-    assert err.count("livematte: error:") == 7 and "threads" in err and "does not exist" in err
-    assert "bottom_context" in err and not (tmp_path / "o.mp4").exists()
+    assert err.count("livematte: error:") == 5 and "does not exist" in err and not (tmp_path / "o.mp4").exists()
+    # range errors are told by argparse, with the option's name
+    assert "livematte video: error: argument --threads: must be at least 0, not -1" in err
+    assert "livematte video: error: argument --bottom-context: must be in 0..1, not 2" in err
+
+
+@pytest.mark.parametrize("verb, option", [("video", ["--tnet-size", "10"]), ("video", ["--mnet-size", "x"]),
+                                          ("video", ["--bottom-context", "nan"]), ("bench", ["--fps", "nan"]),
+                                          ("bench", ["--fps", "0"]), ("eval", ["--limit", "0"]),
+                                          ("train", ["tnet", "--steps", "5", "--close-up", "2"]),
+                                          ("train", ["tnet", "--steps", "0"]),
+                                          ("train", ["tnet", "--steps", "5", "--model", "nope"])])
+def test_out_of_range_options_name_the_option_and_exit_2(clip, tmp_path, capsys, verb, option):
+    argv = [verb, *option] if verb != "video" else [verb, str(clip), "-o", str(tmp_path / "o.mp4"), *option]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"livematte {verb}: error: argument {option[-2]}:" in err and "Traceback" not in err
+    assert not (tmp_path / "o.mp4").exists()
 
 
 def test_corrupt_weights_file_is_a_clear_error(clip, tmp_path, capsys):
@@ -80,6 +96,7 @@ def test_image_rgba_and_composite(tmp_path, capsys):
 
 
 def test_python_dash_m_entry_point():
+    assert main(["--version"]) == 0  # argparse exits: main returns its code
     r = subprocess.run([sys.executable, "-m", "livematte", "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "video" in r.stdout
 
@@ -94,6 +111,25 @@ def test_train_without_steps_is_a_settings_error(tmp_path, capsys):
         args.run(args)
     assert main(argv) == SettingsError.exit_code
     assert "livematte: error: --steps is required" in capsys.readouterr().err
+
+
+def test_train_verb_passes_every_stage_option_on(tmp_path, monkeypatch, capsys):
+    import livematte.training.train as training
+
+    seen = {}
+    monkeypatch.setattr(training, "train", lambda *a, **k: seen.update(args=a, kwargs=k))
+    (tmp_path / "data").mkdir()
+    init = tmp_path / "start.pt"
+    init.write_bytes(b"")
+    argv = ["train", "e2e", "--steps", "7", "--size", "128", "--batch", "3", "--lr", "5e-4", "--runs", str(tmp_path),
+            "--shared", str(tmp_path), "--model", "shm-lite", "--threads", "1", "--export", str(tmp_path / "o.pt"),
+            "--name", "cycle2", "--init", str(init), "--close-up", "0.15"]
+    assert main(argv) == 0
+    assert seen["args"] == ("e2e", 7, 128, 3, 5e-4, tmp_path, tmp_path, "shm-lite")
+    assert seen["kwargs"] == {"threads": 1, "export": tmp_path / "o.pt", "name": "cycle2", "init": init,
+                              "close_up": 0.15}
+    init.unlink()
+    assert main(argv) == 2 and "--init: no such file" in capsys.readouterr().err
 
 
 def test_internal_error_is_one_line_with_the_traceback_in_a_file(tmp_path, monkeypatch, capsys):

@@ -65,7 +65,10 @@ def save_traceback(exc: BaseException | None = None) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has told the error (2), or shown --help or --version (0)
+        return exc.code if isinstance(exc.code, int) else 2
     signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM finalizes outputs like Ctrl-C
     try:
         return int(args.run(args) or 0)

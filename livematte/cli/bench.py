@@ -5,8 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import SettingsError
 from ..presets import QUALITY_MODELS, QUALITY_SIZES, Settings
+from .argtypes import number_in
 from .common import add_engine_options, check_json_target, make_matter
 
 
@@ -14,13 +14,13 @@ def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="measure end-to-end speed", description=__doc__)
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WxH (default: %(default)s)")
     p.add_argument("--input", type=Path, default=None, help="also run on this video file")
-    p.add_argument("--fps", type=float, default=30.0, help="capture rate of the paced source (default: 30)")
-    p.add_argument("--seconds", type=float, default=4.0,
+    p.add_argument("--fps", type=number_in(float, 1, 240), default=30.0, help="capture rate of the paced source (default: 30)")
+    p.add_argument("--seconds", type=number_in(float, 0.1, 3600), default=4.0,
                    help="live seconds measured per size and model, each turn after a 1 s warm-up (default: 4)")
-    p.add_argument("--rounds", type=int, default=3,
+    p.add_argument("--rounds", type=number_in(int, 1, 100), default=3,
                    help="turns each model takes per size, --seconds split between them, so that the machine's "
                         "drift weighs on the models alike (default: 3)")
-    p.add_argument("--offline-frames", type=int, default=60,
+    p.add_argument("--offline-frames", type=number_in(int, 0), default=60,
                    help="length of a 1080p clip converted with `livematte video`'s model, sizes and threads "
                         "(not those given below; --device and --smoothing apply), over a blurred background; "
                         "0 skips (default: 60)")
@@ -38,8 +38,6 @@ def run(args) -> int:
     from ..peers import PeerModel
 
     check_json_target(args.json)
-    if args.rounds < 1 or not args.seconds > 0 or args.offline_frames < 0:
-        raise SettingsError("--rounds must be 1 or more, --seconds above 0 and --offline-frames 0 or more")
     matter = make_matter(args)
     ours = f"livematte {args.model}"
     models = {ours: matter}

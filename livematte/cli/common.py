@@ -7,6 +7,7 @@ import sys
 from ..engine import BOTTOM_CONTEXT, MNET_SIZE, OFFLINE_MODEL, TNET_SIZE, Matter
 from ..errors import OutputError
 from ..offline import parse_smoothing
+from .argtypes import number_in
 
 
 def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none", threads: int | None = None,
@@ -20,11 +21,11 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
                    f"{model or 'shm-lite, shm at --quality high'})")
     g.add_argument("--weights", default="default", help="weights file (default: the shipped weights)")
     g.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    g.add_argument("--tnet-size", type=int, default=tnet_size,
+    g.add_argument("--tnet-size", type=number_in(int, 64, 2048), default=tnet_size,
                    help=f"T-Net input, long side in px (default: {tnet_size or 'from --quality'})")
-    g.add_argument("--mnet-size", type=int, default=mnet_size,
+    g.add_argument("--mnet-size", type=number_in(int, 64, 4096), default=mnet_size,
                    help=f"M-Net input, long side in px (default: {mnet_size or 'from --quality'})")
-    g.add_argument("--threads", type=int, default=threads,
+    g.add_argument("--threads", type=number_in(int, 0), default=threads,
                    help=f"inference threads, 0 = one per core (default: {threads or 'one per core'}). One leaves a "
                         "core to the other pipeline stages, which lowers live latency")
     g.add_argument("--int8-tnet", action=argparse.BooleanOptionalAction, default=int8_tnet,
@@ -35,7 +36,7 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
                         "4:3 camera costs about what a 16:9 one does (224x168 instead of 256x192 at 256, before "
                         "--bottom-context adds its rows) "
                         f"(default: {'on' if pixel_budget else 'off'})")
-    g.add_argument("--bottom-context", type=float, default=BOTTOM_CONTEXT, metavar="SHARE",
+    g.add_argument("--bottom-context", type=number_in(float, 0.0, 1.0), default=BOTTOM_CONTEXT, metavar="SHARE",
                    help="extend the frame below by this share of its height, its last row repeated, before the "
                         "model sees it, so that a body cut by the frame's bottom edge stays opaque; 0 turns it off "
                         f"(default: {BOTTOM_CONTEXT})")

@@ -22,8 +22,9 @@ import torch.nn.functional as F
 from ..models import create_model, save_weights
 from ..models.registry import float_state, read_weights, same_architecture
 from ..models.shm import fuse_alpha
-from .data import default_shared, load_cached, make_sample, trimap_from_alpha
+from .data import load_cached, make_sample, trimap_from_alpha
 from .losses import prediction_loss, trimap_loss
+from .options import add_stage_options
 
 STAGES = ("tnet", "mnet", "e2e")
 TNET_BAND = 0.02  # unknown band half-width, as a fraction of the sample size
@@ -212,25 +213,8 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _interrupt)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stage", choices=STAGES, required=True)
-    ap.add_argument("--steps", type=int, required=True, help="total steps of this stage (resume continues to it)")
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--runs", type=Path, default=Path("runs"))
-    ap.add_argument("--shared", type=Path, default=default_shared())
-    ap.add_argument("--model", default="shm")
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    ap.add_argument("--export", type=Path, default=None, help="write a weights file when done")
-    ap.add_argument("--name", default=None, help="run folder under --runs (default: the stage's name); "
-                    "a new name starts a new run, e.g. a second cosine cycle")
-    ap.add_argument("--init", type=Path, default=None,
-                    help="start a new run from this checkpoint (.ckpt) or weights file instead of the previous stage")
-    ap.add_argument("--close-up", type=float, default=0.0,
-                    help="share of full-body people framed head and shoulders (webcam close-ups), 0..1, taken from "
-                    "the upper-body framings (40 %%) first, then from the whole-person ones")
+    add_stage_options(ap)
     a = ap.parse_args(argv)
-    if not 0.0 <= a.close_up <= 1.0:
-        ap.error("--close-up must be in 0..1")
     train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads, export=a.export,
           name=a.name, init=a.init, close_up=a.close_up)
 

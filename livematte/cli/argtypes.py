@@ -1,0 +1,25 @@
+"""argparse types that check a number's range, so that a bad value is told with its option's name (exit 2)."""
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def number_in(kind: type, low: float | None = None, high: float | None = None):
+    """An argparse ``type``: ``kind`` (int or float) within low..high, both inclusive, either open if None."""
+    bounds = (f"in {low:g}..{high:g}" if low is not None and high is not None else
+              f"at least {low:g}" if low is not None else f"at most {high:g}")
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} "
+                                             f"{bounds}, not {text!r}") from None
+        if (isinstance(value, float) and math.isnan(value)) or (low is not None and value < low) or \
+                (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {bounds}, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
