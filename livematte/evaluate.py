@@ -24,6 +24,7 @@ from . import metrics
 from .composite import cover_resize
 from .foreground import estimate_foreground
 from .media import VideoReader
+from .resize import fit_within
 
 EVAL_SEED = 7
 COMPOSITE_SIDE = 512
@@ -39,12 +40,6 @@ class EvalData:
     photos: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)      # (rgb, binary mask)
     close_ups: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)   # (rgb, binary mask)
     clips: list[Path] = field(default_factory=list)
-
-
-def _fit(img, side, interp=cv2.INTER_AREA):
-    h, w = img.shape[:2]
-    s = min(1.0, side / max(h, w))
-    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=interp) if s < 1 else img
 
 
 def close_up(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -90,7 +85,7 @@ def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[
         if not composites:
             continue
         alpha = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
-        rgb_s, alpha_s = _fit(rgb, COMPOSITE_SIDE), _fit(alpha, COMPOSITE_SIDE)
+        rgb_s, alpha_s = fit_within(rgb, COMPOSITE_SIDE), fit_within(alpha, COMPOSITE_SIDE)
         fg = estimate_foreground(rgb_s, alpha_s).astype(np.float32)
         bg = bgs[rng.randrange(len(bgs))]
         h, w = alpha_s.shape
@@ -140,7 +135,7 @@ def evaluate_model(name: str, model: Callable[[np.ndarray], np.ndarray], data: E
             for i, frame in enumerate(reader):
                 if i >= max_clip_frames:
                     break
-                rgb = _fit(frame.rgb, 640)
+                rgb = fit_within(frame.rgb, 640)
                 alpha = model(rgb)
                 if prev is not None:
                     t, s, c, cs = metrics.flicker(prev[1], alpha, metrics.static_pixels(prev[0], rgb))

@@ -1,4 +1,5 @@
-"""Working copies of a frame: downscaling by area averaging, fast for any factor; extension below."""
+"""Working copies of a frame: downscaling by area averaging, fast for any factor; fitting within a size;
+extension below."""
 from __future__ import annotations
 
 import cv2
@@ -28,3 +29,12 @@ def extend_bottom(image: np.ndarray, height: int) -> np.ndarray:
     if extra <= 0:
         return image
     return cv2.copyMakeBorder(image, 0, extra, 0, 0, cv2.BORDER_REPLICATE)
+
+
+def fit_within(image: np.ndarray, side: int, interp: int = cv2.INTER_AREA) -> np.ndarray:
+    """``image`` scaled down, its shape kept, so that its long side is at most ``side``; itself if it fits."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1:
+        return image
+    return cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=interp)

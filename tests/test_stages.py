@@ -7,7 +7,7 @@ from livematte.composite import (BlurBackground, ColourBackground, ImageBackgrou
                                  composite, cover_resize, parse_background, parse_colour, render_output, to_rgba)
 from livematte.errors import SettingsError
 from livematte.foreground import decontaminate, estimate_foreground
-from livematte.resize import extend_bottom, shrink
+from livematte.resize import extend_bottom, fit_within, shrink
 from livematte.smoothing import TemporalSmoother, ema_step, motion_aware_step
 from livematte.upsample import bilinear_upsample, guided_upsample
 
@@ -220,3 +220,13 @@ def test_extend_bottom_repeats_the_last_row():
     assert out.shape == (8, 4, 3)
     assert np.array_equal(out[:5], image) and (out[5:] == image[-1]).all()
     assert extend_bottom(image, 5) is image
+
+
+def test_fit_within_scales_only_what_is_too_large_and_keeps_the_shape():
+    image = np.zeros((300, 400), np.float32)
+    image[:, 200:] = 1.0
+    out = fit_within(image, 100)
+    assert out.shape == (75, 100) and out[:, :49].max() == 0 and out[:, 51:].min() == 1  # the edge stays put
+    tall = np.zeros((400, 30, 3), np.uint8)
+    assert fit_within(tall, 100).shape == (100, 8, 3)  # the long side is the height here
+    assert fit_within(image, 400) is image and fit_within(image, 1000) is image

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..foreground import estimate_foreground
+from ..resize import fit_within
 
 SPLIT_SEED = 20261122
 HELDOUT_FRACTION = 0.1
@@ -67,13 +68,7 @@ def _read_rgb(path: Path, max_side: int) -> np.ndarray:
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(path)
-    return _fit(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), max_side)
-
-
-def _fit(img: np.ndarray, max_side: int, interp=cv2.INTER_AREA) -> np.ndarray:
-    h, w = img.shape[:2]
-    s = max_side / max(h, w)
-    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=interp) if s < 1 else img
+    return fit_within(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), max_side)
 
 
 @dataclass

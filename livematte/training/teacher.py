@@ -18,6 +18,7 @@ from ..foreground import estimate_foreground
 from ..media import VideoReader
 from ..metrics import iou
 from ..peers import PeerModel
+from ..resize import fit_within
 from .data import Person, default_shared
 
 MIN_AGREEMENT = 0.85     # IoU between the two teachers' masks
@@ -31,21 +32,15 @@ def teacher_images(shared: Path, max_side: int = 400):
     for path in sorted((shared / "data" / "unlabeled").glob("*.jpg")):
         img = cv2.imread(str(path))
         if img is not None:
-            yield f"unlabeled/{path.stem}", _fit(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), max_side)
+            yield f"unlabeled/{path.stem}", fit_within(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), max_side)
     for clip in sorted((shared / "data" / "video").glob("*.mp4")):
         if clip.name in FLICKER_CLIPS:
             continue  # held out for the flicker measure
         reader = VideoReader(clip)
         for frame in reader:
             if frame.index % FRAME_EVERY == 0:
-                yield f"video/{clip.stem}/{frame.index}", _fit(frame.rgb, max_side)
+                yield f"video/{clip.stem}/{frame.index}", fit_within(frame.rgb, max_side)
         reader.close()
-
-
-def _fit(img, side):
-    h, w = img.shape[:2]
-    s = min(1.0, side / max(h, w))
-    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else img
 
 
 def label(rvm: PeerModel, selfie: PeerModel, rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
