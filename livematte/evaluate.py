@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from . import metrics
+from .errors import InputError
 from .composite import cover_resize
 from .foreground import estimate_foreground
 from .media import VideoReader
@@ -67,6 +68,14 @@ def close_up(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return image, m > 127
 
 
+def _read(path: Path, grey: bool = False) -> np.ndarray:
+    """An image file as RGB (or grey) uint8; an InputError naming it when it cannot be read."""
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
+    if image is None:
+        raise InputError(f"cannot read {path} (missing, or not an image)")
+    return image if grey else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
 def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[Path], clips: Sequence[Path],
                limit: int | None = None, composites: bool = True) -> EvalData:
     """people: (image, mask, alpha) paths. Each person is composited onto one background chosen by a fixed seed
@@ -74,17 +83,17 @@ def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[
     rng = random.Random(EVAL_SEED)
     people = list(people)[:limit] if limit else list(people)
     data = EvalData(clips=list(clips))
-    bgs = [cv2.cvtColor(cv2.imread(str(b)), cv2.COLOR_BGR2RGB) for b in backgrounds] if composites else []
+    bgs = [_read(b) for b in backgrounds] if composites else []
     for image_path, mask_path, alpha_path in people:
-        rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
-        mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE) > 127
+        rgb = _read(image_path)
+        mask = _read(mask_path, grey=True) > 127
         data.photos.append((rgb, mask))
         crop = close_up(rgb, mask)
         if crop is not None:
             data.close_ups.append(crop)
         if not composites:
             continue
-        alpha = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+        alpha = _read(alpha_path, grey=True).astype(np.float32) / 255.0
         rgb_s, alpha_s = fit_within(rgb, COMPOSITE_SIDE), fit_within(alpha, COMPOSITE_SIDE)
         fg = estimate_foreground(rgb_s, alpha_s).astype(np.float32)
         bg = bgs[rng.randrange(len(bgs))]
@@ -179,6 +188,10 @@ def heldout_data(shared: Path, limit: int | None = None, composites: bool = True
         d = shared / "data" / s
         people.append((d / "images" / f"{stem}.jpg", d / "masks" / f"{stem}.png", d / "alpha" / f"{stem}.png"))
     bgs = [shared / "data" / n for n in split["heldout"]["backgrounds"]]
+    missing = [p for p in [*(f for person in people for f in person), *bgs] if not p.is_file()]
+    if missing:  # told before the long part, with what is missing
+        raise InputError(f"{len(missing)} held-out files of models/heldout_split.json are missing under {shared} "
+                         f"(the first: {missing[0]}): give --shared the complete data folder")
     clips = [shared / "data" / "video" / c for c in FLICKER_CLIPS if (shared / "data" / "video" / c).is_file()]
     return build_data(people, bgs, clips, limit, composites)
 

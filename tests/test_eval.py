@@ -82,3 +82,19 @@ def test_close_up_needs_a_whole_standing_person():
     tiny = np.zeros((40, 40), bool)
     tiny[5:9, 20] = True  # a few pixels tall: too small to enlarge into a close-up
     assert close_up(np.zeros((40, 40, 3), np.uint8), tiny) is None
+
+
+def test_unreadable_or_missing_data_is_an_input_error_naming_the_file(tmp_path):
+    import pytest
+
+    from livematte.errors import InputError
+    from livematte.evaluate import heldout_data
+
+    people = [_person(tmp_path, 0)]
+    bad = tmp_path / "bg.jpg"
+    bad.write_bytes(b"not a picture")
+    with pytest.raises(InputError, match="bg.jpg"):
+        build_data(people, [bad], [])
+    (tmp_path / "data" / "people").mkdir(parents=True)  # a data folder without the held-out files
+    with pytest.raises(InputError, match=r"^\d+ held-out files .* missing under"):
+        heldout_data(tmp_path)
