@@ -66,10 +66,10 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
 
 
-# Offline working sizes (long side, px). A larger T-Net scores better on the held-out photos (IoU 0.894 at 256, 0.905
-# at 320) but cuts holes in the demo clip's jeans or fades its legs (model card). Live uses smaller sizes
-# (livematte.presets.QUALITY_SIZES).
-TNET_SIZE, MNET_SIZE = 256, 384
+# Offline working sizes (long side, px). shm's T-Net was last trained at 320: there it beats 256 on every held-out
+# metric and keeps the demo clip's legs, which weights trained at 256 faded at 320 (model card). Live uses smaller
+# sizes (livematte.presets.QUALITY_SIZES).
+TNET_SIZE, MNET_SIZE = 320, 384
 OFFLINE_MODEL = "shm"  # video, image and eval; live picks its own (livematte.presets.QUALITY_MODELS)
 # The networks see the frame with this share of its height added below, its last row repeated. They learned from
 # full-body photos that a picture's bottom edge is floor; a body carried on past the edge is kept as body where the

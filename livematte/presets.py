@@ -39,9 +39,9 @@ BACKGROUND_KINDS = ("none", "colour", "image", "video", "blur", "transparent")
 SMOOTHING_MODES = ("none", "ema", "motion")
 # (T-Net, M-Net) input, long side in px: "balanced" is what livematte bench measured as the live sweet spot on a
 # 2-core CPU, "high" the engine's offline default (livematte.engine.TNET_SIZE, MNET_SIZE; a test keeps them equal).
-QUALITY_SIZES = {"fast": (192, 192), "balanced": (256, 256), "high": (256, 384)}
-# The model each quality runs unless --model is given: at live sizes "shm-lite" matches "shm" on the held-out split
-# and its two nets take about a third less time; at "high" (M-Net 384) "shm" is better (model card).
+QUALITY_SIZES = {"fast": (192, 192), "balanced": (256, 256), "high": (320, 384)}
+# The model each quality runs unless --model is given: at live sizes "shm-lite" is the more accurate on the held-out
+# split and its two nets take about a third less time; at "high" "shm" has the steadier edges (model card).
 QUALITY_MODELS = {"fast": "shm-lite", "balanced": "shm-lite", "high": "shm"}
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"
 MAX_NAME = 60

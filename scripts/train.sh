@@ -15,7 +15,13 @@ $T --stage tnet --name tnet2 --init runs/e2e/last.ckpt   --steps 2400 --size 256
    --export runs/shm_tnet2.pt
 $T --stage e2e  --name e2e2  --init runs/tnet2/last.ckpt --steps 1200 --size 256 --batch 12 --lr 2e-4 \
    --export runs/shm_cycle2.pt
-python -m livematte.training.average runs/shm_tnet2.pt runs/shm_cycle2.pt -o models/weights/shm.pt
+python -m livematte.training.average runs/shm_tnet2.pt runs/shm_cycle2.pt -o runs/shm_soup.pt
+# The T-Net at the offline working size, 320 px (with webcam close-ups): the T-Net alone, then end to end; this
+# result ships alone (averaged with its start, it faded the demo clip's legs again; model card).
+$T --stage tnet --name tnet320 --init runs/shm_soup.pt       --steps 1500 --size 320 --batch 16 --lr 3e-4 \
+   --close-up 0.15
+$T --stage e2e  --name e2e320  --init runs/tnet320/last.ckpt --steps 600  --size 320 --batch 12 --lr 2e-4 \
+   --close-up 0.15 --export models/weights/shm.pt
 # shm-lite, the live model (T-Net decoder to /4; M-Net with expansion 2, down to /4 only, sub-pixel head). Its
 # first version (commit 8bd8989: the M-Net still went down to /8 and had the full-resolution image head) was trained
 # from the shipped shm weights with T-Net 300, M-Net 400 and end-to-end 2000 steps (that commit's train.sh); the

@@ -342,12 +342,12 @@ def test_live_quality_resizes_the_matter_only_when_it_changes(tiny_matter):
     configure_matter(tiny_matter, Settings(quality="fast"))  # e.g. a new session after a camera switch
     assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (192, 192)
     configure_matter(tiny_matter, Settings(quality="high"))
-    assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (256, 384)
+    assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (320, 384)
 
 
 def test_quality_high_switches_a_following_engine_to_shm_and_back(tiny_matter_factory):
-    """shm-lite is worse than shm at "high"'s M-Net size (model card): the live engine changes models with quality,
-    unless --model or --weights pinned it."""
+    """At "high", shm keeps the steadier edges and the lower gradient error (model card): the live engine changes
+    models with quality, unless --model or --weights pinned it."""
     from livematte.live import configure_matter
 
     matter = tiny_matter_factory(model="shm-lite", weights="default")
