@@ -188,7 +188,9 @@ def heldout_data(shared: Path, limit: int | None = None, composites: bool = True
         d = shared / "data" / s
         people.append((d / "images" / f"{stem}.jpg", d / "masks" / f"{stem}.png", d / "alpha" / f"{stem}.png"))
     bgs = [shared / "data" / n for n in split["heldout"]["backgrounds"]]
-    missing = [p for p in [*(f for person in people for f in person), *bgs] if not p.is_file()]
+    used = people[:limit] if limit else people  # what build_data will read
+    needed = [*(f for person in used for f in (person if composites else person[:2])), *(bgs if composites else [])]
+    missing = [p for p in needed if not p.is_file()]
     if missing:  # told before the long part, with what is missing
         raise InputError(f"{len(missing)} held-out files of models/heldout_split.json are missing under {shared} "
                          f"(the first: {missing[0]}): give --shared the complete data folder")

@@ -98,3 +98,14 @@ def test_unreadable_or_missing_data_is_an_input_error_naming_the_file(tmp_path):
     (tmp_path / "data" / "people").mkdir(parents=True)  # a data folder without the held-out files
     with pytest.raises(InputError, match=r"^\d+ held-out files .* missing under"):
         heldout_data(tmp_path)
+    # only what is read is required: with --limit 1 and no composites, the first person's photo and mask
+    from livematte.training.data import load_split
+
+    folder, stem = load_split(tmp_path)["heldout"]["people"][0].split("/")
+    image, mask, _ = _person(tmp_path, 1)
+    for sub, src, ext in (("images", image, "jpg"), ("masks", mask, "png")):
+        (tmp_path / "data" / folder / sub).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / folder / sub / f"{stem}.{ext}").write_bytes(src.read_bytes())
+    assert len(heldout_data(tmp_path, limit=1, composites=False).photos) == 1
+    with pytest.raises(InputError, match="^2 held-out files"):  # the second person's photo and mask
+        heldout_data(tmp_path, limit=2, composites=False)

@@ -1,11 +1,13 @@
 """Training pieces: trimaps, sample generation, teacher-labelled people, stage losses."""
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
+from livematte.errors import InputError, SettingsError
 from livematte.models import create_model
 from livematte.training.data import Person, make_sample, trimap_from_alpha
 from livematte.models import save_weights
@@ -148,7 +150,7 @@ def test_a_run_can_start_from_another_presets_weights(tmp_path):
     assert all(torch.equal(lite.state_dict()[k], big.state_dict()[k]) for k in same)
     assert lite.tnet.head.weight.shape[1] == 24 and "tnet.dec1.fuse.0.0.weight" not in own
     torch.save({"model": big.state_dict()}, tmp_path / "last.ckpt")  # a checkpoint must fit whole
-    with pytest.raises(RuntimeError):
+    with pytest.raises(InputError, match="does not fit model 'shm-lite'"):  # told, not an internal error
         load_start(lite, tmp_path / "last.ckpt", "shm-lite")
 
 
@@ -174,7 +176,7 @@ def test_an_older_architecture_under_the_same_name_fits_in_part(tmp_path):
     blob = torch.load(tmp_path / "renamed.pt", weights_only=True)
     blob["state_dict"] = {k: v for k, v in blob["state_dict"].items() if k.endswith("num_batches_tracked")}
     torch.save(blob, tmp_path / "counters.pt")
-    with pytest.raises(SystemExit, match="none of its tensors"):  # BatchNorm's step counters fit any model
+    with pytest.raises(InputError, match="none of its tensors"):  # BatchNorm's step counters fit any model
         load_start(new, tmp_path / "counters.pt", "shm-lite")
 
 
@@ -202,5 +204,24 @@ def test_a_run_resumes_only_with_the_close_up_share_it_was_trained_with(tmp_path
         ckpt["close_up"] = saved
     (tmp_path / "e2e").mkdir()
     torch.save(ckpt, tmp_path / "e2e" / "last.ckpt")
-    with pytest.raises(SystemExit, match=f"--close-up {saved or 0.0}, not {asked}"):
+    with pytest.raises(SettingsError, match=f"--close-up {saved or 0.0}, not {asked}"):
         train("e2e", 10, 64, 2, 1e-3, tmp_path, tmp_path / "no-shared", model_name="shm-tiny", close_up=asked)
+
+
+def test_the_recipe_parses_with_the_stage_options():
+    """Every training command of scripts/train.sh is accepted by the options both entry points share."""
+    import argparse
+    import shlex
+
+    from livematte.training.options import add_stage_options
+
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    parser.add_argument("--stage", required=True)
+    add_stage_options(parser)
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "train.sh").read_text().replace("\\\n", " ")
+    commands = [line.split("#")[0] for line in script.splitlines() if line.startswith(("$T ", "$L "))]
+    assert len(commands) >= 10
+    for command in commands:
+        extra = ["--model", "shm-lite"] if command.startswith("$L") else []  # L="$T --model shm-lite"
+        args = parser.parse_args(shlex.split(command)[1:] + extra)
+        assert args.steps > 0 and args.lr > 0, command

@@ -7,15 +7,19 @@ import math
 
 def number_in(kind: type, low: float | None = None, high: float | None = None):
     """An argparse ``type``: ``kind`` (int or float) within low..high, both inclusive, either open if None."""
-    bounds = (f"in {low:g}..{high:g}" if low is not None and high is not None else
-              f"at least {low:g}" if low is not None else f"at most {high:g}")
+    noun = "an integer" if kind is int else "a number"
+    if low is not None and high is not None:
+        bounds = f"{noun} in {low:g}..{high:g}"
+    elif low is not None or high is not None:
+        bounds = f"{noun} {'at least' if low is not None else 'at most'} {low if low is not None else high:g}"
+    else:
+        bounds = noun
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} "
-                                             f"{bounds}, not {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {bounds}, not {text!r}") from None
         if (isinstance(value, float) and math.isnan(value)) or (low is not None and value < low) or \
                 (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"must be {bounds}, not {text}")

@@ -18,7 +18,8 @@ def add_stage_options(p: argparse.ArgumentParser, steps_required: bool = True) -
     p.add_argument("--runs", type=Path, default=Path("runs"), help="run folders' parent (default: runs)")
     p.add_argument("--shared", type=Path, default=Path("../shared"), help="the data folder (default: ../shared)")
     p.add_argument("--model", choices=list_models(), default="shm", help="architecture to train (default: shm)")
-    p.add_argument("--threads", type=number_in(int, 1), default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--threads", type=number_in(int, 0), default=None,
+                   help="torch threads, 0 = torch's choice (default: 0)")
     p.add_argument("--export", type=Path, default=None, help="write a weights file when the stage ends")
     p.add_argument("--name", default=None, help="run folder under --runs (default: the stage's name); "
                    "a new name starts a new run, e.g. a second cosine cycle")

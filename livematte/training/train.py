@@ -19,7 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..models import create_model, save_weights
+from ..errors import InputError, LivematteError, SettingsError
+from ..models import WeightsError, create_model, save_weights
 from ..models.registry import float_state, read_weights, same_architecture
 from ..models.shm import fuse_alpha
 from .data import load_cached, make_sample, trimap_from_alpha
@@ -100,17 +101,24 @@ def load_start(model, path: Path, model_name: str = "shm") -> int:
     if path.suffix == ".ckpt":
         state, other_architecture = torch.load(path, map_location="cpu", weights_only=False)["model"], False
     else:
-        blob = read_weights(path)
+        try:
+            blob = read_weights(path)
+        except WeightsError as exc:
+            raise InputError(f"--init: {exc}") from None
         state = float_state(blob)
         other_architecture = not same_architecture(blob, model.config)
     if not other_architecture:  # everything must fit, as a mistyped --init must not start from noise
-        model.load_state_dict(state)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as exc:  # a checkpoint of another architecture
+            raise InputError(f"--init {path} does not fit model {model_name!r}: "
+                             f"{str(exc).strip().splitlines()[0][:200]}") from None
         return 0
     own = model.state_dict()
     fitting = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
     parameters = dict(model.named_parameters())
     if not any(k in parameters for k in fitting):  # BatchNorm's step counters always fit: they do not count
-        raise SystemExit(f"--init {path}: none of its tensors fits model {model_name!r}")
+        raise InputError(f"--init {path}: none of its tensors fits model {model_name!r}")
     model.load_state_dict(fitting, strict=False)
     new = [k for k in own if k not in fitting]
     print(f"from {path} ({blob.get('model')}): {len(new)} tensors start anew: {', '.join(new)}")
@@ -135,16 +143,17 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
         trained_close_up = ck.get("close_up", 0.0)  # checkpoints from before the option: none
         if trained_close_up != close_up:  # a resumed run keeps its sample mix
-            raise SystemExit(f"{ckpt_path} was trained with --close-up {trained_close_up}, not {close_up}: "
-                             "give the same value to resume it, or --name to start a new run")
+            raise SettingsError(f"{ckpt_path} was trained with --close-up {trained_close_up}, not {close_up}: "
+                                "give the same value to resume it, or --name to start a new run")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         start = ck["step"]
         random.setstate(ck["py_rng"])
-        print(f"resumed {stage} at step {start}")
+        print(f"resumed {stage} at step {start}" + (f"; --init {init} is not used (give a new --name to start "
+                                                     "a new run from it)" if init is not None else ""))
     else:
         if init is not None and not init.is_file():
-            raise SystemExit(f"--init {init}: no such file")
+            raise InputError(f"--init: no such file: {init}")
         prev = init or {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt"}.get(stage)
         if prev is not None and prev.is_file():
             load_start(model, prev, model_name)
@@ -215,8 +224,11 @@ def main(argv=None):
     ap.add_argument("--stage", choices=STAGES, required=True)
     add_stage_options(ap)
     a = ap.parse_args(argv)
-    train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads, export=a.export,
-          name=a.name, init=a.init, close_up=a.close_up)
+    try:
+        train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads,
+              export=a.export, name=a.name, init=a.init, close_up=a.close_up)
+    except LivematteError as exc:
+        ap.exit(exc.exit_code, f"{ap.prog}: error: {exc}\n")
 
 
 if __name__ == "__main__":
