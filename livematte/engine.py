@@ -66,8 +66,8 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
 
 
-# Offline working sizes (long side, px). shm's T-Net was last trained at 320: there it beats 256 on every held-out
-# metric and keeps the demo clip's legs, which weights trained at 256 faded at 320 (model card). Live uses smaller
+# Offline working sizes (long side, px). shm's T-Net was last trained at 320: there it beats the previous weights at
+# 256 on every held-out metric and keeps the demo clip's legs, which those faded at 320 (model card). Live uses smaller
 # sizes (livematte.presets.QUALITY_SIZES).
 TNET_SIZE, MNET_SIZE = 320, 384
 OFFLINE_MODEL = "shm"  # video, image and eval; live picks its own (livematte.presets.QUALITY_MODELS)

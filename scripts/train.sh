@@ -10,7 +10,7 @@ $T --stage tnet --steps 5600  --size 256 --batch 16 --lr 1e-3          # T-Net p
 $T --stage mnet --steps 900   --size 256 --batch 16 --lr 2e-3          # M-Net pre-train on ground-truth trimaps
 $T --stage e2e  --steps 2000  --size 256 --batch 12 --lr 3e-4 --export runs/shm_cycle1.pt
 # A second cycle (fresh cosine schedules, new run folders): the T-Net alone from the end-to-end weights, since the
-# trimap is what limits the model, then end to end again; the shipped weights are the average of the two results.
+# trimap is what limits the model, then end to end again; their average (runs/shm_soup.pt) starts the 320 px stage.
 $T --stage tnet --name tnet2 --init runs/e2e/last.ckpt   --steps 2400 --size 256 --batch 16 --lr 5e-4 \
    --export runs/shm_tnet2.pt
 $T --stage e2e  --name e2e2  --init runs/tnet2/last.ckpt --steps 1200 --size 256 --batch 12 --lr 2e-4 \
