@@ -21,10 +21,10 @@ import cv2
 import numpy as np
 
 from . import metrics
-from .errors import InputError
 from .composite import cover_resize
+from .errors import InputError
 from .foreground import estimate_foreground
-from .media import VideoReader
+from .media import VideoReader, read_image
 from .resize import fit_within
 
 EVAL_SEED = 7
@@ -68,12 +68,12 @@ def close_up(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return image, m > 127
 
 
-def _read(path: Path, grey: bool = False) -> np.ndarray:
-    """An image file as RGB (or grey) uint8; an InputError naming it when it cannot be read."""
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
+def _read_grey(path: Path) -> np.ndarray:
+    """A mask or alpha file as grey uint8; an InputError naming it when it cannot be read."""
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise InputError(f"cannot read {path} (missing, or not an image)")
-    return image if grey else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
 
 
 def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[Path], clips: Sequence[Path],
@@ -83,17 +83,17 @@ def build_data(people: Sequence[tuple[Path, Path, Path]], backgrounds: Sequence[
     rng = random.Random(EVAL_SEED)
     people = list(people)[:limit] if limit else list(people)
     data = EvalData(clips=list(clips))
-    bgs = [_read(b) for b in backgrounds] if composites else []
+    bgs = [read_image(b) for b in backgrounds] if composites else []
     for image_path, mask_path, alpha_path in people:
-        rgb = _read(image_path)
-        mask = _read(mask_path, grey=True) > 127
+        rgb = read_image(image_path)
+        mask = _read_grey(mask_path) > 127
         data.photos.append((rgb, mask))
         crop = close_up(rgb, mask)
         if crop is not None:
             data.close_ups.append(crop)
         if not composites:
             continue
-        alpha = _read(alpha_path, grey=True).astype(np.float32) / 255.0
+        alpha = _read_grey(alpha_path).astype(np.float32) / 255.0
         rgb_s, alpha_s = fit_within(rgb, COMPOSITE_SIDE), fit_within(alpha, COMPOSITE_SIDE)
         fg = estimate_foreground(rgb_s, alpha_s).astype(np.float32)
         bg = bgs[rng.randrange(len(bgs))]

@@ -129,6 +129,7 @@ def test_train_verb_passes_every_stage_option_on(tmp_path, monkeypatch, capsys):
     assert seen["kwargs"] == {"threads": 1, "export": tmp_path / "o.pt", "name": "cycle2", "init": init,
                               "close_up": 0.15}
     init.unlink()
+    monkeypatch.undo()  # the real train() tells a missing --init before any work
     assert main(argv) == 2 and "--init: no such file" in capsys.readouterr().err
 
 

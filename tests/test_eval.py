@@ -3,6 +3,7 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 
 from clips import make_clip
 from livematte.evaluate import CLOSE_UP_SIZE, build_data, close_up, markdown_table, run_eval
@@ -85,8 +86,6 @@ def test_close_up_needs_a_whole_standing_person():
 
 
 def test_unreadable_or_missing_data_is_an_input_error_naming_the_file(tmp_path):
-    import pytest
-
     from livematte.errors import InputError
     from livematte.evaluate import heldout_data
 

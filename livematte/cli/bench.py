@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="measure end-to-end speed", description=__doc__)
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WxH (default: %(default)s)")
     p.add_argument("--input", type=Path, default=None, help="also run on this video file")
-    p.add_argument("--fps", type=number_in(float, 1, 240), default=30.0, help="capture rate of the paced source (default: 30)")
+    p.add_argument("--fps", type=number_in(float, 1, 240), default=30.0,
+                   help="capture rate of the paced source (default: 30)")
     p.add_argument("--seconds", type=number_in(float, 0.1, 3600), default=4.0,
                    help="live seconds measured per size and model, each turn after a 1 s warm-up (default: 4)")
     p.add_argument("--rounds", type=number_in(int, 1, 100), default=3,

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine import BOTTOM_CONTEXT, MNET_SIZE, OFFLINE_MODEL, TNET_SIZE, Matter
+from ..engine import (BOTTOM_CONTEXT, MNET_SIZE, MNET_SIZE_RANGE, OFFLINE_MODEL, TNET_SIZE, TNET_SIZE_RANGE,
+                      Matter)
 from ..errors import OutputError
 from ..offline import parse_smoothing
 from .argtypes import number_in
@@ -21,9 +22,9 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
                    f"{model or 'shm-lite, shm at --quality high'})")
     g.add_argument("--weights", default="default", help="weights file (default: the shipped weights)")
     g.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    g.add_argument("--tnet-size", type=number_in(int, 64, 2048), default=tnet_size,
+    g.add_argument("--tnet-size", type=number_in(int, *TNET_SIZE_RANGE), default=tnet_size,
                    help=f"T-Net input, long side in px (default: {tnet_size or 'from --quality'})")
-    g.add_argument("--mnet-size", type=number_in(int, 64, 4096), default=mnet_size,
+    g.add_argument("--mnet-size", type=number_in(int, *MNET_SIZE_RANGE), default=mnet_size,
                    help=f"M-Net input, long side in px (default: {mnet_size or 'from --quality'})")
     g.add_argument("--threads", type=number_in(int, 0), default=threads,
                    help=f"inference threads, 0 = one per core (default: {threads or 'one per core'}). One leaves a "

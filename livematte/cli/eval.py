@@ -12,7 +12,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("eval", help="measure livematte against peer models", description=__doc__)
     p.add_argument("--shared", type=Path, default=Path("../shared"), help="the data folder (default: ../shared)")
     p.add_argument("--peer", type=Path, action="append", default=[], help="a peer ONNX model (repeatable)")
-    p.add_argument("--limit", type=number_in(int, 1), default=None, help="use only the first N held-out people (quick check)")
+    p.add_argument("--limit", type=number_in(int, 1), default=None,
+                   help="use only the first N held-out people (quick check)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     p.add_argument("--live", action="store_true",
                    help="also measure the engine as `live` runs it by default (the settings of `livematte bench`: "

@@ -18,8 +18,6 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if args.stage != "teacher" and args.steps is None:  # a missing option is told before any input is looked at
         raise SettingsError("--steps is required for a training stage")
-    if args.init is not None and not args.init.is_file():
-        raise InputError(f"--init: no such file: {args.init}")
     if not (args.shared / "data").is_dir():
         raise InputError(f"no data folder at {args.shared}/data (give --shared PATH)")
     if args.stage == "teacher":
