@@ -105,8 +105,8 @@ class Matter:
         if backend == "onnx" and self.device.type != "cpu":
             raise SettingsError("the onnx backend runs on the CPU; use --device cpu or the torch backend")
         self._build = {"threads": threads, "int8_tnet": int8_tnet, "backend": backend}
+        self.tnet_size, self.mnet_size = tnet_size, mnet_size  # before the model: the int8 T-Net calibrates at it
         self.use_model(model, weights)
-        self.tnet_size, self.mnet_size = tnet_size, mnet_size
         self.upsample = upsample
         self.pixel_budget = pixel_budget  # see working_size; live turns it on
         self.bottom_context = bottom_context
@@ -114,8 +114,9 @@ class Matter:
         self.timings: dict[str, float] = {}
 
     def use_model(self, model: str, weights: str | Path | None = "default") -> None:
-        """Load preset ``model`` (and build its ONNX graphs on CPU), keeping every other setting: the live
-        window's quality switch changes models this way (a second or two)."""
+        """Load preset ``model`` (and build its ONNX graphs on CPU, an int8 T-Net calibrated at ``tnet_size``),
+        keeping every other setting: the live window's quality switch sets the sizes, then changes models this way
+        (a second or two)."""
         try:
             self.model = create_model(model, weights).to(self.device)
         except KeyError as exc:
@@ -128,7 +129,8 @@ class Matter:
         self._onnx = None
         if backend in ("auto", "onnx") and self.device.type == "cpu":
             try:
-                self._onnx = OnnxModel(self.model, self._build["threads"], self._build["int8_tnet"])
+                self._onnx = OnnxModel(self.model, self._build["threads"], self._build["int8_tnet"],
+                                       tnet_side=self.tnet_size)
             except Exception as exc:  # exporter or runtime missing or broken: say so, and use torch
                 if backend == "onnx":
                     raise SettingsError(f"the onnx backend is not available: {exc}") from None

@@ -229,10 +229,22 @@ def test_onnx_graphs_refuse_sizes_they_were_not_traced_for(tiny_matter):
 def test_a_failed_int8_quantization_keeps_the_onnx_backend_with_a_float_tnet(monkeypatch):
     import livematte.onnx_backend as onnx_backend
 
-    def broken(graph):
+    def broken(graph, side):
         raise RuntimeError("Incomplete symbolic shape inference")
 
     monkeypatch.setattr(onnx_backend, "quantize_tnet", broken)
     with pytest.warns(RuntimeWarning, match="int8 T-Net unavailable"):
         m = Matter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=64, int8_tnet=True)
     assert m.backend == "onnx" and m(np.zeros((32, 32, 3), np.uint8)).shape == (32, 32)
+
+
+def test_int8_tnet_is_calibrated_at_the_size_it_runs(monkeypatch, tiny_matter_factory):
+    """Also after live's quality switch, which sets the sizes and then changes the model."""
+    import livematte.onnx_backend as onnx_backend
+
+    sides = []
+    monkeypatch.setattr(onnx_backend, "quantize_tnet", lambda graph, side: sides.append(side) or graph)
+    m = tiny_matter_factory(tnet_size=96, int8_tnet=True)
+    m.tnet_size = 128
+    m.use_model("shm-tiny", None)
+    assert sides == [96, 128]
