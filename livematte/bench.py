@@ -150,7 +150,8 @@ def bench_offline(matter, clip: Path, label: str) -> dict:
            "stages_ms": {k: _median_ms(v) for k, v in timings.items()}}
     if hasattr(matter, "tnet_size"):  # livematte's engine: say how it ran
         row["engine"] = {"model": matter.model_name, "tnet": matter.tnet_size, "mnet": matter.mnet_size,
-                         "pixel_budget": matter.pixel_budget, "backend": matter.backend}
+                         "tnet_passes": matter.tnet_passes, "pixel_budget": matter.pixel_budget,
+                         "backend": matter.backend}
     return row
 
 
@@ -224,7 +225,8 @@ def format_report(results: dict, ours: str, peer: str | None) -> str:
     for o in results["offline"]:
         stages = ", ".join(f"{k} {v:.1f}" for k, v in o["stages_ms"].items())
         e = o.get("engine")
-        sizes = f" at T-Net {e['tnet']}, M-Net {e['mnet']}" if e else ""
+        passes = f" ({e['tnet_passes']} passes)" if e and e.get("tnet_passes", 1) > 1 else ""
+        sizes = f" at T-Net {e['tnet']}{passes}, M-Net {e['mnet']}" if e else ""
         lines.append(f"\noffline 1920x1080 H.264 → H.264 ({o['frames']} frames), {o['model']}{sizes}: "
                      f"{o['fps']:.1f} fps (stage medians, ms: {stages})")
     if peer:

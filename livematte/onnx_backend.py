@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .models import average_logits
+
 
 class _Refine(nn.Module):
     def __init__(self, model: nn.Module):
@@ -128,12 +130,17 @@ class OnnxModel:
     def _tensor(image: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32) * np.float32(1 / 255)
 
-    def __call__(self, image_m: np.ndarray, image_t: np.ndarray) -> np.ndarray:
-        if image_t.shape[0] % 32 or image_t.shape[1] % 32 or image_m.shape[0] % 8 or image_m.shape[1] % 8:
-            raise ValueError(f"the ONNX graphs take T-Net sizes in multiples of 32 and M-Net sizes in multiples of 8, "
-                             f"not {image_t.shape[:2]} and {image_m.shape[:2]}")  # see export_onnx
+    def __call__(self, image_m: np.ndarray, *images_t: np.ndarray) -> np.ndarray:
+        """Alpha from the M-Net's copy and one or more T-Net copies (their trimap logits averaged)."""
+        for image_t in images_t:
+            if image_t.shape[0] % 32 or image_t.shape[1] % 32 or image_m.shape[0] % 8 or image_m.shape[1] % 8:
+                raise ValueError(f"the ONNX graphs take T-Net sizes in multiples of 32 and M-Net sizes in multiples "
+                                 f"of 8, not {image_t.shape[:2]} and {image_m.shape[:2]}")  # see export_onnx
         t0 = time.perf_counter()
-        logits = self.tnet.run(None, {"image_small": self._tensor(image_t)})[0]
+        logits = [self.tnet.run(None, {"image_small": self._tensor(image_t)})[0] for image_t in images_t]
+        if len(logits) > 1:
+            logits = [average_logits([torch.from_numpy(x) for x in logits]).numpy()]
+        logits = logits[0]
         t1 = time.perf_counter()
         alpha = self.refine.run(None, {"image": self._tensor(image_m), "logits": logits})[0]
         self.timings = {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}

@@ -23,6 +23,15 @@ def fuse_alpha(trimap_probs: torch.Tensor, raw_alpha: torch.Tensor) -> torch.Ten
     return fs + us * raw_alpha
 
 
+def average_logits(logits: list[torch.Tensor]) -> torch.Tensor:
+    """The mean of trimap logits from T-Net passes at several input sizes, each brought to the first one's grid: a
+    multi-scale test, steadier than one pass over the many sizes people take in a picture."""
+    total = logits[0].clone()
+    for extra in logits[1:]:
+        total += F.interpolate(extra, total.shape[2:], mode="bilinear", align_corners=False)
+    return total / len(logits)
+
+
 def channel_softmax(logits: torch.Tensor) -> torch.Tensor:
     """Softmax over dim 1, written out: the same values as ``torch.softmax(logits, 1)``, but ONNX Runtime runs
     its Softmax on a non-last axis through transposes, which cost more than the whole M-Net (3 of 13 ms)."""

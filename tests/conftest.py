@@ -25,6 +25,7 @@ def tiny_matter_factory():
         kw.setdefault("weights", None)
         kw.setdefault("tnet_size", 64)
         kw.setdefault("mnet_size", 64)
+        kw.setdefault("tnet_passes", 1)  # as live runs it; tests of the offline passes ask for more
         kw.setdefault("device", "cpu")
         return Matter(**kw)
 

@@ -60,7 +60,7 @@ def test_bench_cli_writes_json(tmp_path, capsys):
 
 
 def test_bench_cli_converts_the_offline_clip_as_livematte_video_does(tmp_path):
-    from livematte.engine import MNET_SIZE, TNET_SIZE
+    from livematte.engine import MNET_SIZE, TNET_PASSES, TNET_SIZE
 
     out = tmp_path / "bench.json"
     args = ["bench", "--sizes", "64x48", "--seconds", "0.3", "--rounds", "1", "--offline-frames", "2",
@@ -68,7 +68,8 @@ def test_bench_cli_converts_the_offline_clip_as_livematte_video_does(tmp_path):
     assert main(args) == 0
     results = json.loads(out.read_text())
     engine = results["offline"][0]["engine"]  # not the live model, sizes and budget given
-    assert engine == {"model": "shm", "tnet": TNET_SIZE, "mnet": MNET_SIZE, "pixel_budget": False, "backend": "onnx"}
+    assert engine == {"model": "shm", "tnet": TNET_SIZE, "mnet": MNET_SIZE, "tnet_passes": TNET_PASSES,
+                      "pixel_budget": False, "backend": "onnx"}
 
 
 def test_parse_size():

@@ -180,7 +180,9 @@ def test_each_verb_has_its_model_and_sizing_by_default():
 
     live = live_engine_args(parser.parse_args(["eval", "--live", "--device", "cpu", "--bottom-context", "0.05"]))
     assert (live.model, live.tnet_size, live.mnet_size, live.pixel_budget, live.int8_tnet, live.threads,
-            live.smoothing, live.device, live.bottom_context) == ("shm-lite", 256, 256, True, True, 1, "motion", "cpu",
-                                                                  0.05)
+            live.smoothing, live.device, live.bottom_context, live.tnet_passes) == ("shm-lite", 256, 256, True, True, 1,
+                                                                                    "motion", "cpu", 0.05, 1)
     assert parser.parse_args(["live", "--no-pixel-budget"]).pixel_budget is False
+    assert parser.parse_args(["live"]).tnet_passes == 1  # live: one T-Net pass, for time; offline: several
+    assert parser.parse_args(["video", "x.mp4"]).tnet_passes == parser.parse_args(["eval"]).tnet_passes > 1
     assert parser.parse_args(["video", "x.mp4", "--pixel-budget"]).pixel_budget is True

@@ -248,3 +248,39 @@ def test_int8_tnet_is_calibrated_at_the_size_it_runs(monkeypatch, tiny_matter_fa
     m.tnet_size = 128
     m.use_model("shm-tiny", None)
     assert sides == [96, 128]
+
+
+def test_offline_tnet_passes_see_the_frame_at_growing_sizes(tiny_matter_factory):
+    """Each pass 32 px longer than the one before, from the M-Net's copy while not larger than it, then from the
+    frame; all T-Net inputs of one frame, recorded in order."""
+    matter = tiny_matter_factory(backend="torch", tnet_size=64, mnet_size=96, tnet_passes=3, bottom_context=0)
+    shapes = []
+    matter.model.tnet.register_forward_hook(lambda module, args, out: shapes.append(tuple(args[0].shape[-2:])))
+    assert matter(np.zeros((480, 640, 3), np.uint8)).shape == (480, 640)
+    assert shapes == [(64, 64), (64, 96), (96, 128)]  # long sides 64, 96, 128; each side a multiple of 32
+
+
+def test_onnx_graphs_average_several_tnet_passes_as_torch_does():
+    import torch
+    from livematte.models import SHM, SHMConfig, average_logits
+    from livematte.onnx_backend import OnnxModel
+
+    torch.manual_seed(0)
+    model = SHM(SHMConfig(0.25, 0.5)).eval()
+    rng = np.random.default_rng(8)
+    image_m = rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    images_t = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in ((64, 64), (64, 96), (96, 128))]
+    as_tensor = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        logits = average_logits([model.tnet(as_tensor(t)) for t in images_t])
+        expected = model.refine(as_tensor(image_m), logits)[2][0, 0].numpy()
+        one_pass = model.refine(as_tensor(image_m), model.tnet(as_tensor(images_t[0])))[2][0, 0].numpy()
+    onnx = OnnxModel(model, threads=1)
+    assert np.abs(onnx(image_m, *images_t) - expected).max() < 1e-4
+    assert np.abs(onnx(image_m, images_t[0]) - one_pass).max() < 1e-4
+
+
+@pytest.mark.parametrize("passes", [0, 9])
+def test_tnet_passes_out_of_range_are_refused(passes):
+    with pytest.raises(SettingsError, match="tnet_passes"):
+        Matter(model="shm-tiny", weights=None, tnet_passes=passes)

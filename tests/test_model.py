@@ -3,8 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from livematte.models import (SHM, SHMConfig, WeightsError, create_model, default_weights_path, fuse_alpha, list_models,
-                              save_weights)
+from livematte.models import (SHM, SHMConfig, WeightsError, average_logits, create_model, default_weights_path,
+                              fuse_alpha, list_models, save_weights)
 from livematte.models.blocks import upsample_to
 from livematte.models.mnet import MNet
 
@@ -17,6 +17,20 @@ def test_fusion_is_fs_plus_us_times_raw_alpha():
     probs, raw = _probs(), torch.rand(2, 1, 8, 8)
     expected = probs[:, 2:3] + probs[:, 1:2] * raw
     assert torch.allclose(fuse_alpha(probs, raw), expected)
+
+
+def test_average_logits_of_one_pass_is_that_pass():
+    logits = torch.randn(1, 3, 8, 12)
+    assert torch.equal(average_logits([logits]), logits)
+
+
+def test_average_logits_brings_each_pass_to_the_first_ones_grid():
+    small = torch.randn(1, 3, 8, 12)
+    large = torch.full((1, 3, 10, 15), 2.0)  # constant: the same at any grid
+    mean = average_logits([small, large])
+    assert mean.shape == small.shape
+    assert torch.allclose(mean, (small + 2.0) / 2)
+    assert not torch.allclose(average_logits([small, torch.zeros(1, 3, 16, 24)]), small, atol=0.05)
 
 
 def test_fusion_all_unknown_gives_raw_alpha():

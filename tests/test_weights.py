@@ -15,6 +15,7 @@ from livematte.presets import QUALITY_MODELS
 DEMO = Path(__file__).resolve().parents[1] / "livematte" / "assets" / "demo.mp4"
 MASKS = Path(__file__).resolve().parent / "data" / "demo_masks.png"  # first | last frame, by scripts/make_demo_clip.py
 
+LITE_LIVE = {"tnet_size": 256, "mnet_size": 256, "tnet_passes": 1}  # shm-lite as live runs it
 pytestmark = pytest.mark.skipif(not default_weights_path("shm").is_file(), reason="no trained weights ship yet")
 
 
@@ -27,7 +28,7 @@ def test_every_model_a_live_quality_picks_ships_trained_weights(model):
     assert Matter(model=model, tnet_size=256, mnet_size=256).trained
 
 
-@pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", {"tnet_size": 256, "mnet_size": 256})])
+@pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", LITE_LIVE)])
 def test_shipped_weights_cut_out_the_person_in_the_demo_clip(model, sizes):
     """Each shipped model at the sizes it is used at (shm: the offline defaults; shm-lite: live)."""
     frames = [f.rgb for f in VideoReader(DEMO)]
@@ -43,7 +44,7 @@ def test_shipped_weights_cut_out_the_person_in_the_demo_clip(model, sizes):
         assert np.mean(alpha[inner] > 0.9) > 0.95 and np.mean(alpha[outer] < 0.1) > 0.95
 
 
-@pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", {"tnet_size": 256, "mnet_size": 256})])
+@pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", LITE_LIVE)])
 def test_shipped_weights_keep_the_body_where_the_frame_cuts_it(model, sizes):
     """The legs at the bottom of the demo frames stay opaque. Earlier weights run at T-Net 320 faded the jeans of
     the last frame (55 % of them opaque), and so did averaging the shipped shm with its start (81 %; model card)."""

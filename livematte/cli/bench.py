@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
     live = Settings().quality  # the live path's default model and working sizes, which bench measures
     tnet, mnet = QUALITY_SIZES[live]
     add_engine_options(p, smoothing="motion", threads=1, model=QUALITY_MODELS[live], tnet_size=tnet, mnet_size=mnet,
-                       int8_tnet=True, pixel_budget=True)
+                       int8_tnet=True, pixel_budget=True, tnet_passes=1)
     p.set_defaults(run=run)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine import (BOTTOM_CONTEXT, MNET_SIZE, MNET_SIZE_RANGE, OFFLINE_MODEL, TNET_SIZE, TNET_SIZE_RANGE,
-                      Matter)
+from ..engine import (BOTTOM_CONTEXT, MNET_SIZE, MNET_SIZE_RANGE, OFFLINE_MODEL, TNET_PASSES, TNET_PASSES_RANGE,
+                      TNET_SIZE, TNET_SIZE_RANGE, Matter)
 from ..errors import OutputError
 from ..offline import parse_smoothing
 from .argtypes import number_in
@@ -14,7 +14,7 @@ from .argtypes import number_in
 def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none", threads: int | None = None,
                        model: str | None = OFFLINE_MODEL,
                        tnet_size: int | None = TNET_SIZE, mnet_size: int | None = MNET_SIZE, int8_tnet: bool = False,
-                       pixel_budget: bool = False) -> None:
+                       pixel_budget: bool = False, tnet_passes: int = TNET_PASSES) -> None:
     """The model options. A size of None means the verb picks it (live: from --quality); a smoothing of None means
     the verb declares --smoothing itself."""
     g = p.add_argument_group("model")
@@ -26,6 +26,9 @@ def add_engine_options(p: argparse.ArgumentParser, smoothing: str | None = "none
                    help=f"T-Net input, long side in px (default: {tnet_size or 'from --quality'})")
     g.add_argument("--mnet-size", type=number_in(int, *MNET_SIZE_RANGE), default=mnet_size,
                    help=f"M-Net input, long side in px (default: {mnet_size or 'from --quality'})")
+    g.add_argument("--tnet-passes", type=number_in(int, *TNET_PASSES_RANGE), default=tnet_passes,
+                   help="T-Net passes, at --tnet-size and each 32 px larger, their trimaps averaged: steadier "
+                        f"mattes, each pass costing about one T-Net's time (default: {tnet_passes})")
     g.add_argument("--threads", type=number_in(int, 0), default=threads,
                    help=f"inference threads, 0 = one per core (default: {threads or 'one per core'}). One leaves a "
                         "core to the other pipeline stages, which lowers live latency")
@@ -57,7 +60,8 @@ def make_matter(args) -> Matter:
     matter = Matter(model=args.model, weights=None if args.weights == "none" else args.weights, device=args.device,
                     tnet_size=args.tnet_size, mnet_size=args.mnet_size, smoothing=mode, smoothing_strength=strength,
                     threads=getattr(args, "threads", None), int8_tnet=getattr(args, "int8_tnet", False),
-                    pixel_budget=getattr(args, "pixel_budget", False), bottom_context=args.bottom_context)
+                    pixel_budget=getattr(args, "pixel_budget", False), bottom_context=args.bottom_context,
+                    tnet_passes=args.tnet_passes)
     if not matter.trained:
         print("livematte: warning: no trained weights found for model "
               f"{args.model!r}; running on random weights, the matte will be meaningless", file=sys.stderr)

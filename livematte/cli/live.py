@@ -54,7 +54,7 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--threshold", type=float, default=None, help="hard cut at this alpha (0.05..0.95; 0 = off)")
     # --smoothing is a look option (above); the sizes come from --quality
     add_engine_options(p, smoothing=None, threads=1, model=None, tnet_size=None, mnet_size=None, int8_tnet=True,
-                       pixel_budget=True)
+                       pixel_budget=True, tnet_passes=1)
 
 
 def list_presets(store: PresetStore) -> None:
