@@ -106,6 +106,8 @@ class Matter:
         if not TNET_PASSES_RANGE[0] <= tnet_passes <= TNET_PASSES_RANGE[1]:
             raise SettingsError(f"tnet_passes must be in {TNET_PASSES_RANGE[0]}..{TNET_PASSES_RANGE[1]}, "
                                 f"not {tnet_passes}")
+        if tnet_size + (tnet_passes - 1) * TNET_PASS_STEP > thigh:
+            raise SettingsError(f"the last T-Net pass would be over {thigh} px: lower tnet_size or tnet_passes")
         if not 0 <= bottom_context <= 1:
             raise SettingsError(f"bottom_context must be in 0..1, not {bottom_context}")
         self.device = resolve_device(device)
@@ -134,6 +136,17 @@ class Matter:
         except WeightsError as exc:
             raise InputError(str(exc)) from None
         self.model_name = model
+        self._build_backend()
+
+    def set_sizes(self, tnet_size: int, mnet_size: int) -> None:
+        """New working sizes (the live window's quality switch); an int8 T-Net is calibrated again at the new T-Net
+        size (about a second), the weights kept."""
+        changed = tnet_size != self.tnet_size
+        self.tnet_size, self.mnet_size = tnet_size, mnet_size
+        if changed and self._onnx is not None and self._build["int8_tnet"]:
+            self._build_backend()
+
+    def _build_backend(self) -> None:
         # ONNX Runtime on CPU (faster here, and graceful when the cores are shared); torch on CUDA.
         backend = self._build["backend"]
         self._onnx = None
@@ -170,8 +183,11 @@ class Matter:
         mh, mw = working_size(extended, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
         mc = round(mh * H / extended)
         image_m = extend_bottom(shrink(rgb, (mw, mc)), mh)
-        images_t = [self._tnet_input(rgb, image_m, mc, (extended, W), self.tnet_size + k * TNET_PASS_STEP)
-                    for k in range(self.tnet_passes)]
+        images_t: list[np.ndarray] = []
+        for k in range(self.tnet_passes):
+            image_t = self._tnet_input(rgb, image_m, mc, (extended, W), self.tnet_size + k * TNET_PASS_STEP)
+            if all(t.shape != image_t.shape for t in images_t):  # the pixel budget can round two sizes alike
+                images_t.append(image_t)
         t1 = time.perf_counter()
         if self._onnx is not None:
             alpha = self._onnx(image_m, *images_t)

@@ -300,7 +300,7 @@ def configure_matter(matter, settings: Settings) -> None:
     _QUALITY_OF[matter] = settings.quality
     if known is not None and known != settings.quality and hasattr(matter, "tnet_size"):
         tnet, mnet = QUALITY_SIZES[settings.quality]
-        matter.tnet_size, matter.mnet_size = tnet, mnet
+        matter.set_sizes(tnet, mnet)  # an int8 T-Net is calibrated again at the new size
         model = QUALITY_MODELS[settings.quality]
         if getattr(matter, "model_follows_quality", False) and matter.model_name != model:
             matter.use_model(model)

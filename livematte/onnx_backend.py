@@ -74,8 +74,9 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
     reader.close()
 
     def feed(rgb):
-        # As the engine sizes the T-Net input without a pixel budget (live's budget gives 4:3 frames a little less,
-        # close enough for the activation ranges that calibration measures).
+        # Near the engine's T-Net input: the engine sizes the frame extended by the bottom context, and live's pixel
+        # budget gives 4:3 frames a little less; close enough for the activation ranges that calibration measures.
+        # (Offline T-Net passes after the first are larger than ``side``: int8 is measured as live runs it, one pass.)
         h, w = working_size(*rgb.shape[:2], side, 32, allow_upscale=True)
         return {"image_small": OnnxModel._tensor(shrink(rgb, (w, h)))}
 
@@ -102,7 +103,8 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
 
 
 class OnnxModel:
-    """Callable like the engine's torch path: (uint8 image at M-Net size, uint8 image at T-Net size) -> alpha.
+    """Callable like the engine's torch path: (uint8 image at M-Net size, one or more uint8 images at T-Net sizes)
+    -> alpha.
     ``timings`` holds the last call's T-Net and M-Net seconds. ``tnet_side``: the T-Net size the int8 graph is
     calibrated at."""
 
@@ -132,6 +134,8 @@ class OnnxModel:
 
     def __call__(self, image_m: np.ndarray, *images_t: np.ndarray) -> np.ndarray:
         """Alpha from the M-Net's copy and one or more T-Net copies (their trimap logits averaged)."""
+        if not images_t:
+            raise ValueError("no T-Net image given")
         for image_t in images_t:
             if image_t.shape[0] % 32 or image_t.shape[1] % 32 or image_m.shape[0] % 8 or image_m.shape[1] % 8:
                 raise ValueError(f"the ONNX graphs take T-Net sizes in multiples of 32 and M-Net sizes in multiples "

@@ -6,6 +6,7 @@ import torch
 
 from livematte import InputError, Matter, SettingsError
 from livematte.engine import working_size
+from livematte.presets import Settings
 from livematte.resize import shrink
 
 
@@ -239,25 +240,38 @@ def test_a_failed_int8_quantization_keeps_the_onnx_backend_with_a_float_tnet(mon
 
 
 def test_int8_tnet_is_calibrated_at_the_size_it_runs(monkeypatch, tiny_matter_factory):
-    """Also after live's quality switch, which sets the sizes and then changes the model."""
+    """Also after live's quality switch, with the model kept ("fast" -> "balanced": shm-lite both) or changed."""
     import livematte.onnx_backend as onnx_backend
+    from livematte.live import configure_matter
+    from livematte.presets import QUALITY_SIZES
 
     sides = []
     monkeypatch.setattr(onnx_backend, "quantize_tnet", lambda graph, side: sides.append(side) or graph)
     m = tiny_matter_factory(tnet_size=96, int8_tnet=True)
-    m.tnet_size = 128
+    configure_matter(m, Settings(quality="fast"))  # the quality it is taken to be built for: sizes kept
+    configure_matter(m, Settings(quality="balanced"))
     m.use_model("shm-tiny", None)
-    assert sides == [96, 128]
+    m.set_sizes(QUALITY_SIZES["balanced"][0], 128)  # the M-Net's size alone: no new calibration
+    assert sides == [96, QUALITY_SIZES["balanced"][0], QUALITY_SIZES["balanced"][0]]
 
 
 def test_offline_tnet_passes_see_the_frame_at_growing_sizes(tiny_matter_factory):
-    """Each pass 32 px longer than the one before, from the M-Net's copy while not larger than it, then from the
-    frame; all T-Net inputs of one frame, recorded in order."""
+    """Each pass 32 px longer on its long side than the one before (past the M-Net's size too); all T-Net inputs of
+    one frame, recorded in order."""
     matter = tiny_matter_factory(backend="torch", tnet_size=64, mnet_size=96, tnet_passes=3, bottom_context=0)
     shapes = []
     matter.model.tnet.register_forward_hook(lambda module, args, out: shapes.append(tuple(args[0].shape[-2:])))
     assert matter(np.zeros((480, 640, 3), np.uint8)).shape == (480, 640)
     assert shapes == [(64, 64), (64, 96), (96, 128)]  # long sides 64, 96, 128; each side a multiple of 32
+
+
+def test_tnet_passes_the_pixel_budget_rounds_alike_run_once(tiny_matter_factory):
+    """At 1280x720 with the bottom context, the budget gives 320 and 352 the same 320x192 input: one T-Net run."""
+    matter = tiny_matter_factory(backend="torch", tnet_size=320, mnet_size=384, tnet_passes=2, pixel_budget=True)
+    shapes = []
+    matter.model.tnet.register_forward_hook(lambda module, args, out: shapes.append(tuple(args[0].shape[-2:])))
+    matter(np.zeros((720, 1280, 3), np.uint8))
+    assert shapes == [(192, 320)]
 
 
 def test_onnx_graphs_average_several_tnet_passes_as_torch_does():

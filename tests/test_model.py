@@ -30,7 +30,6 @@ def test_average_logits_brings_each_pass_to_the_first_ones_grid():
     mean = average_logits([small, large])
     assert mean.shape == small.shape
     assert torch.allclose(mean, (small + 2.0) / 2)
-    assert not torch.allclose(average_logits([small, torch.zeros(1, 3, 16, 24)]), small, atol=0.05)
 
 
 def test_fusion_all_unknown_gives_raw_alpha():

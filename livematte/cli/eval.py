@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     p.add_argument("--live", action="store_true",
                    help="also measure the engine as `live` runs it by default (the settings of `livematte bench`: "
-                        "shm-lite, 256 px, pixel budget, int8 T-Net, one thread), as a second row")
+                        "shm-lite, 256 px, one T-Net pass, pixel budget, int8 T-Net, one thread), as a second row")
     add_engine_options(p, smoothing="motion")
     p.set_defaults(run=run)
 
