@@ -225,7 +225,7 @@ def format_report(results: dict, ours: str, peer: str | None) -> str:
     for o in results["offline"]:
         stages = ", ".join(f"{k} {v:.1f}" for k, v in o["stages_ms"].items())
         e = o.get("engine")
-        passes = f" ({e['tnet_passes']} passes)" if e and e.get("tnet_passes", 1) > 1 else ""
+        passes = f" ({e['tnet_passes']} passes)" if e and e["tnet_passes"] > 1 else ""
         sizes = f" at T-Net {e['tnet']}{passes}, M-Net {e['mnet']}" if e else ""
         lines.append(f"\noffline 1920x1080 H.264 → H.264 ({o['frames']} frames), {o['model']}{sizes}: "
                      f"{o['fps']:.1f} fps (stage medians, ms: {stages})")

@@ -183,11 +183,12 @@ class Matter:
         mh, mw = working_size(extended, W, self.mnet_size, 8, allow_upscale=False, pixel_budget=self.pixel_budget)
         mc = round(mh * H / extended)
         image_m = extend_bottom(shrink(rgb, (mw, mc)), mh)
-        images_t: list[np.ndarray] = []
+        passes: dict[tuple[int, int], int] = {}  # T-Net input (h, w) -> its size; the budget can round two alike
         for k in range(self.tnet_passes):
-            image_t = self._tnet_input(rgb, image_m, mc, (extended, W), self.tnet_size + k * TNET_PASS_STEP)
-            if all(t.shape != image_t.shape for t in images_t):  # the pixel budget can round two sizes alike
-                images_t.append(image_t)
+            size = self.tnet_size + k * TNET_PASS_STEP
+            passes.setdefault(working_size(extended, W, size, 32, allow_upscale=True, pixel_budget=self.pixel_budget),
+                              size)
+        images_t = [self._tnet_input(rgb, image_m, mc, shape, size) for shape, size in passes.items()]
         t1 = time.perf_counter()
         if self._onnx is not None:
             alpha = self._onnx(image_m, *images_t)
@@ -203,13 +204,13 @@ class Matter:
         self.timings = {"resize": t1 - t0, **split, "inference": t2 - t1, "smooth": t3 - t2, "upsample": t4 - t3}
         return alpha
 
-    def _tnet_input(self, rgb: np.ndarray, image_m: np.ndarray, mc: int, extended: tuple[int, int],
+    def _tnet_input(self, rgb: np.ndarray, image_m: np.ndarray, mc: int, shape: tuple[int, int],
                     size: int) -> np.ndarray:
-        """The T-Net's copy at ``size`` (long side) of the ``extended`` (h, w) frame: from the M-Net's copy (cheap;
-        ``mc`` of its rows show the frame), unless the T-Net is larger; then from the frame, for its detail. (A T-Net
-        side rounded up to a multiple of 32 past the M-Net's, as on 16:10 cameras without the bottom context, is
-        interpolated: 0.07 instead of 0.9 ms per 1280x800 frame.)"""
-        th, tw = working_size(*extended, size, 32, allow_upscale=True, pixel_budget=self.pixel_budget)
+        """The T-Net's copy of ``shape`` (h, w), for T-Net size ``size``: from the M-Net's copy (cheap; ``mc`` of its
+        rows show the frame), unless the T-Net is larger; then from the frame, for its detail. (A T-Net side rounded
+        up to a multiple of 32 past the M-Net's, as on 16:10 cameras without the bottom context, is interpolated:
+        0.07 instead of 0.9 ms per 1280x800 frame.)"""
+        th, tw = shape
         if size > self.mnet_size:  # the frame ends where it ends in the M-Net's copy
             return extend_bottom(_resize(rgb, (tw, round(th * mc / image_m.shape[0]))), th)
         return _resize(image_m, (tw, th))

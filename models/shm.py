@@ -25,11 +25,11 @@ def fuse_alpha(trimap_probs: torch.Tensor, raw_alpha: torch.Tensor) -> torch.Ten
 
 def average_logits(logits: list[torch.Tensor]) -> torch.Tensor:
     """The mean of trimap logits from T-Net passes at several input sizes, each brought to the first one's grid: a
-    multi-scale test, steadier than one pass over the many sizes people take in a picture."""
-    total = logits[0].clone()
+    multi-scale test, steadier than one pass over the many sizes people take in a picture. One pass: itself."""
+    total = logits[0]
     for extra in logits[1:]:
-        total += F.interpolate(extra, total.shape[2:], mode="bilinear", align_corners=False)
-    return total / len(logits)
+        total = total + F.interpolate(extra, total.shape[2:], mode="bilinear", align_corners=False)
+    return total / len(logits) if len(logits) > 1 else total
 
 
 def channel_softmax(logits: torch.Tensor) -> torch.Tensor:

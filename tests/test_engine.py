@@ -76,6 +76,11 @@ def test_pixel_budget_gives_other_shapes_the_pixels_of_a_16_9_frame():
     assert working_size(1080, 2560, 256, 8, False, pixel_budget=True) == (112, 256)  # wider: the long side bounds
 
 
+def _as_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 H×W×3 -> 1×3×H×W in [0, 1], as the engine feeds the networks."""
+    return torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+
+
 def _record_inputs(matter) -> dict:
     """The image each network of a torch-backend ``matter`` is given on its next call, as a 3×h×w tensor in [0, 1]
     under "tnet" and "mnet" (the hook returns None: a hook that returns a value replaces the module's output)."""
@@ -171,7 +176,6 @@ def test_timings_cover_the_stages(tiny_matter):
 @pytest.mark.parametrize("sizes", [(64, 96), (96, 64)])  # M-Net larger than the T-Net (offline), and smaller
 @pytest.mark.parametrize("shape", [(48, 64, 3), (120, 90, 3)])
 def test_onnx_backend_matches_torch(shape, sizes):
-    import torch
 
     rgb = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
     alphas = []
@@ -187,7 +191,6 @@ def test_onnx_backend_matches_torch(shape, sizes):
 @pytest.mark.parametrize("levels,head", [(3, "image"), (2, "image"), (2, "shuffle")])
 def test_onnx_graphs_match_torch_for_each_mnet_head(levels, head):
     """The sub-pixel head exports as DepthToSpace, whose channel order must be torch's pixel_shuffle's."""
-    import torch
     from livematte.models import SHM, SHMConfig
     from livematte.onnx_backend import OnnxModel
 
@@ -196,9 +199,8 @@ def test_onnx_graphs_match_torch_for_each_mnet_head(levels, head):
     rng = np.random.default_rng(5)
     image_m = rng.integers(0, 256, (72, 128, 3), dtype=np.uint8)
     image_t = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
-    as_tensor = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
-        expected = model.refine(as_tensor(image_m), model.tnet(as_tensor(image_t)))[2][0, 0].numpy()
+        expected = model.refine(_as_tensor(image_m), model.tnet(_as_tensor(image_t)))[2][0, 0].numpy()
     assert np.abs(OnnxModel(model, threads=1)(image_m, image_t) - expected).max() < 1e-4
 
 
@@ -275,7 +277,6 @@ def test_tnet_passes_the_pixel_budget_rounds_alike_run_once(tiny_matter_factory)
 
 
 def test_onnx_graphs_average_several_tnet_passes_as_torch_does():
-    import torch
     from livematte.models import SHM, SHMConfig, average_logits
     from livematte.onnx_backend import OnnxModel
 
@@ -284,11 +285,10 @@ def test_onnx_graphs_average_several_tnet_passes_as_torch_does():
     rng = np.random.default_rng(8)
     image_m = rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)
     images_t = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in ((64, 64), (64, 96), (96, 128))]
-    as_tensor = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
-        logits = average_logits([model.tnet(as_tensor(t)) for t in images_t])
-        expected = model.refine(as_tensor(image_m), logits)[2][0, 0].numpy()
-        one_pass = model.refine(as_tensor(image_m), model.tnet(as_tensor(images_t[0])))[2][0, 0].numpy()
+        logits = average_logits([model.tnet(_as_tensor(t)) for t in images_t])
+        expected = model.refine(_as_tensor(image_m), logits)[2][0, 0].numpy()
+        one_pass = model.refine(_as_tensor(image_m), model.tnet(_as_tensor(images_t[0])))[2][0, 0].numpy()
     onnx = OnnxModel(model, threads=1)
     assert np.abs(onnx(image_m, *images_t) - expected).max() < 1e-4
     assert np.abs(onnx(image_m, images_t[0]) - one_pass).max() < 1e-4

@@ -28,43 +28,49 @@ def test_every_model_a_live_quality_picks_ships_trained_weights(model):
     assert Matter(model=model, tnet_size=256, mnet_size=256).trained
 
 
-@pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", LITE_LIVE_SIZES)])
-def test_shipped_weights_cut_out_the_person_in_the_demo_clip(model, sizes):
-    """Each shipped model at the sizes it is used at (shm: the offline defaults; shm-lite: live)."""
+@pytest.fixture(scope="module")
+def demo_pairs():
+    """(frame, hand-drawn person mask) of the demo clip's first frame (full body) and last (upper body)."""
     frames = [f.rgb for f in VideoReader(DEMO)]
     masks = cv2.imread(str(MASKS), cv2.IMREAD_GRAYSCALE) > 127
-    h, w = frames[0].shape[:2]
+    w = frames[0].shape[1]
+    return [(frames[0], masks[:, :w]), (frames[-1], masks[:, w:])]
+
+
+def _inner(mask: np.ndarray) -> np.ndarray:
+    """The mask 7 px in from its edge: surely person."""
+    return cv2.erode(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+
+
+@pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", LITE_LIVE_SIZES)])
+def test_shipped_weights_cut_out_the_person_in_the_demo_clip(model, sizes, demo_pairs):
+    """Each shipped model at the sizes it is used at (shm: the offline defaults; shm-lite: live)."""
     matter = Matter(model=model, **sizes)
-    for frame, mask in ((frames[0], masks[:, :w]), (frames[-1], masks[:, w:])):
+    for frame, mask in demo_pairs:
         alpha = matter(frame)
         assert iou(alpha, mask) >= 0.85  # full body, then upper body
         # confident where it is sure: nearly all of the person opaque, nearly all of the background clear
-        inner = cv2.erode(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
         outer = cv2.dilate(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0
-        assert np.mean(alpha[inner] > 0.9) > 0.95 and np.mean(alpha[outer] < 0.1) > 0.95
+        assert np.mean(alpha[_inner(mask)] > 0.9) > 0.95 and np.mean(alpha[outer] < 0.1) > 0.95
 
 
 @pytest.mark.parametrize("model,sizes", [("shm", {}), ("shm-lite", LITE_LIVE_SIZES)])
-def test_shipped_weights_keep_the_legs_at_the_bottom_of_the_demo_frames(model, sizes):
+def test_shipped_weights_keep_the_legs_at_the_bottom_of_the_demo_frames(model, sizes, demo_pairs):
     """The legs at the bottom of the demo frames stay opaque (the full body in the first, cut by the frame's edge in
     the last). Earlier weights run at T-Net 320 faded the jeans of the last frame (55 % of the lowest fifth opaque;
     52 % with two T-Net passes), and so did averaging the shipped shm with its start (81 %; 83 %)."""
-    frames = [f.rgb for f in VideoReader(DEMO)]
-    masks = cv2.imread(str(MASKS), cv2.IMREAD_GRAYSCALE) > 127
-    h, w = frames[0].shape[:2]
     matter = Matter(model=model, **sizes)
-    for frame, mask in ((frames[0], masks[:, :w]), (frames[-1], masks[:, w:])):
-        inner = cv2.erode(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
-        inner[: h * 4 // 5] = False  # the frame's lowest fifth
+    for frame, mask in demo_pairs:
+        inner = _inner(mask)
+        inner[: frame.shape[0] * 4 // 5] = False  # the frame's lowest fifth
         assert np.mean(matter(frame)[inner] > 0.9) > 0.9
 
 
-def test_int8_tnet_cuts_out_the_demo_person_like_the_float_one():
-    frame = [f.rgb for f in VideoReader(DEMO)][0]
-    masks = cv2.imread(str(MASKS), cv2.IMREAD_GRAYSCALE) > 127
-    mask = masks[:, :frame.shape[1]]
+def test_int8_tnet_cuts_out_the_demo_person_like_the_float_one(demo_pairs):
+    frame, mask = demo_pairs[0]
     float_alpha = Matter(tnet_size=256, mnet_size=256, tnet_passes=1)(frame)
-    int8 = Matter(tnet_size=256, mnet_size=256, tnet_passes=1, int8_tnet=True, backend="onnx")  # no quiet fallback to torch
+    int8 = Matter(tnet_size=256, mnet_size=256, tnet_passes=1, int8_tnet=True,
+                  backend="onnx")  # no quiet fallback to torch
     ops = {node.op_type for node in onnx.load_from_string(int8._onnx.tnet_graph).graph.node}
     assert "QLinearConv" in ops or "DequantizeLinear" in ops  # really quantized
     int8_alpha = int8(frame)
