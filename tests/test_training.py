@@ -115,6 +115,27 @@ def test_stage_losses_are_finite_and_train(stage):
     assert all(np.isfinite(losses)) and losses[-1] < losses[0]
 
 
+def test_the_refine_stage_trains_the_mnet_on_the_frozen_tnets_trimaps():
+    torch.manual_seed(0)
+    model = create_model("shm-tiny", weights=None).train()
+    tnet_before = {k: v.clone() for k, v in model.tnet.state_dict().items()}
+    mnet_before = {k: v.clone() for k, v in model.mnet.state_dict().items()}
+    size = 64
+    alpha = torch.zeros(2, 1, size, size)
+    alpha[..., 16:48, 20:44] = 1
+    b = {"image": torch.rand(2, 3, size, size), "fg": torch.rand(2, 3, size, size),
+         "bg": torch.rand(2, 3, size, size), "alpha": alpha}  # no trimap: the T-Net's own is used
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        loss, _ = step_loss(model, "refine", b)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for k, v in model.tnet.state_dict().items():  # weights and BatchNorm statistics alike
+        assert torch.equal(v, tnet_before[k]), k
+    assert any(not torch.equal(v, mnet_before[k]) for k, v in model.mnet.state_dict().items())
+
+
 @pytest.mark.parametrize("kind", ["ckpt", "weights"])
 def test_a_new_run_starts_from_a_checkpoint_or_weights_file(tmp_path, kind):
     torch.manual_seed(1)

@@ -5,12 +5,12 @@ recipe of the shipped weights."""
 from __future__ import annotations
 
 from ..errors import InputError, SettingsError
-from ..training.options import add_stage_options
+from ..training.options import STAGES, add_stage_options
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train the SHM model (needs ../shared)", description=__doc__)
-    p.add_argument("stage", choices=("teacher", "tnet", "mnet", "e2e"))
+    p.add_argument("stage", choices=("teacher", *STAGES))
     add_stage_options(p, steps_required=False)  # teacher takes no steps: checked in run
     p.set_defaults(run=run)
 

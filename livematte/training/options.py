@@ -7,6 +7,8 @@ from pathlib import Path
 from ..cli.argtypes import number_in
 from ..models.registry import list_models
 
+STAGES = ("tnet", "mnet", "e2e", "refine")
+
 
 def add_stage_options(p: argparse.ArgumentParser, steps_required: bool = True) -> None:
     p.add_argument("--steps", type=number_in(int, 1), required=steps_required, default=None,

@@ -1,7 +1,8 @@
 """Resumable training of the SHM stages on CPU (or CUDA when present).
 
 Stages, as the paper: ``tnet`` (cross-entropy on trimaps from dilated/eroded alpha), ``mnet`` (6-channel
-input with ground-truth trimaps of random band width, Lp), ``e2e`` (Lp + 0.01·Lt). Each stage keeps its
+input with ground-truth trimaps of random band width, Lp), ``e2e`` (Lp + 0.01·Lt); and ``refine``: the M-Net
+alone, Lp, on the trimaps of the trained T-Net (frozen), for a new or larger M-Net. Each stage keeps its
 own checkpoint in ``runs/<stage>/last.ckpt`` and a JSON-lines log; ``mnet`` and ``e2e`` start from the
 previous stage's checkpoint. Ctrl-C or the end of the session loses at most ``ckpt_every`` steps.
 """
@@ -25,9 +26,8 @@ from ..models.registry import float_state, read_weights, same_architecture
 from ..models.shm import fuse_alpha
 from .data import load_cached, make_sample, trimap_from_alpha
 from .losses import prediction_loss, trimap_loss
-from .options import add_stage_options
+from .options import STAGES, add_stage_options
 
-STAGES = ("tnet", "mnet", "e2e")
 TNET_BAND = 0.02  # unknown band half-width, as a fraction of the sample size
 
 
@@ -58,6 +58,12 @@ def step_loss(model, stage, b):
         probs = F.one_hot(b["trimap"], 3).permute(0, 3, 1, 2).float()
         raw = model.mnet(b["image"], probs)
         alpha = fuse_alpha(probs, raw)
+        return prediction_loss(alpha, b["alpha"], b["fg"], b["bg"], b["image"]), {}
+    if stage == "refine":  # the M-Net alone, on the trimaps the trained T-Net gives
+        model.tnet.eval()  # frozen: its BatchNorm statistics stay (validate() sets the whole model back to train)
+        with torch.no_grad():
+            logits = model.tnet(b["image"])
+        alpha = model.refine(b["image"], logits)[2]
         return prediction_loss(alpha, b["alpha"], b["fg"], b["bg"], b["image"]), {}
     logits, raw, alpha = model(b["image"])
     lp = prediction_loss(alpha, b["alpha"], b["fg"], b["bg"], b["image"])
@@ -136,7 +142,8 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "last.ckpt"
     model = create_model(model_name, weights=None).to(device).train()
-    params = {"tnet": model.tnet.parameters(), "mnet": model.mnet.parameters(), "e2e": model.parameters()}[stage]
+    params = {"tnet": model.tnet.parameters(), "mnet": model.mnet.parameters(), "refine": model.mnet.parameters(),
+              "e2e": model.parameters()}[stage]
     opt = torch.optim.Adam(params, lr=lr)
     start = 0
     if ckpt_path.is_file():
