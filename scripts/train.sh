@@ -16,11 +16,14 @@ $T --stage tnet --name tnet2 --init runs/e2e/last.ckpt   --steps 2400 --size 256
 $T --stage e2e  --name e2e2  --init runs/tnet2/last.ckpt --steps 1200 --size 256 --batch 12 --lr 2e-4 \
    --export runs/shm_cycle2.pt
 python -m livematte.training.average runs/shm_tnet2.pt runs/shm_cycle2.pt -o runs/shm_soup.pt
-# The T-Net at the offline working size, 320 px (with webcam close-ups): the T-Net alone, then end to end; this
-# result ships alone (averaged with its start, it faded the demo clip's legs again; model card).
-$T --stage tnet --name tnet320 --init runs/shm_soup.pt       --steps 1500 --size 320 --batch 16 --lr 3e-4 \
+# The T-Net at the offline working size, 320 px (with webcam close-ups): the T-Net alone, then end to end (this
+# result alone, not averaged with its start, which faded the demo clip's legs again; model card); then the M-Net
+# alone on the trimaps of that T-Net, frozen: the M-Net decides most of the person (scripts/mnet_oracle.py).
+$T --stage tnet   --name tnet320   --init runs/shm_soup.pt       --steps 1500 --size 320 --batch 16 --lr 3e-4 \
    --close-up 0.15
-$T --stage e2e  --name e2e320  --init runs/tnet320/last.ckpt --steps 600  --size 320 --batch 12 --lr 2e-4 \
+$T --stage e2e    --name e2e320    --init runs/tnet320/last.ckpt --steps 600  --size 320 --batch 12 --lr 2e-4 \
+   --close-up 0.15 --export runs/shm_e2e320.pt
+$T --stage refine --name refine320 --init runs/shm_e2e320.pt     --steps 900  --size 320 --batch 12 --lr 5e-4 \
    --close-up 0.15 --export models/weights/shm.pt
 # shm-lite, the live model (T-Net decoder to /4; M-Net with expansion 2, down to /4 only, sub-pixel head). Its
 # first version (commit 8bd8989: the M-Net still went down to /8 and had the full-resolution image head) was trained
@@ -33,9 +36,12 @@ $L --stage mnet --name lite2_mnet --init runs/shm_lite_v1.pt         --steps 400
 $L --stage e2e  --name lite2_e2e  --init runs/lite2_mnet/last.ckpt   --steps 2000 --size 256 --batch 12 --lr 3e-4 \
    --export runs/shm_lite2.pt
 # Webcam close-ups (head and shoulders, the body leaving the frame) for 15 % of the full-body people, end to end at a
-# low learning rate; the shipped file averages that run with its start, which keeps most of the gain on close-ups
-# and composites with less of the run's extra edge flicker.
+# low learning rate; the average of that run and its start keeps most of the gain on close-ups and composites with
+# less of the run's extra edge flicker.
 $L --stage e2e  --name lite_cu_e2e --init runs/shm_lite2.pt          --steps 1500 --size 256 --batch 12 --lr 1e-4 \
    --close-up 0.15 --export runs/shm_lite_cu.pt
 python -m livematte.training.average --model shm-lite runs/shm_lite2.pt runs/shm_lite_cu.pt \
-   -o models/weights/shm-lite.pt
+   -o runs/shm_lite_soup.pt
+# As shm's last stage: the M-Net alone on the trimaps of the (frozen) T-Net.
+$L --stage refine --name lite_refine --init runs/shm_lite_soup.pt     --steps 900  --size 256 --batch 12 --lr 5e-4 \
+   --close-up 0.15 --export models/weights/shm-lite.pt
