@@ -1,18 +1,20 @@
 """Which net the held-out IoU is lost in: the engine's own alpha against alphas built from its trimap alone.
 
     python scripts/mnet_oracle.py                       # shm at the offline defaults
-    python scripts/mnet_oracle.py --model shm-lite --tnet-size 256 --mnet-size 256 --tnet-passes 1
+    python scripts/mnet_oracle.py --model shm-lite --tnet-size 256 --mnet-size 256 --tnet-passes 1  # live's sizes
 
 For each held-out photo the engine runs as usual, and its trimap (at the M-Net's size) is kept. Mean IoU against the
 masks of:
 
-- ``engine``: the engine's alpha, as ``livematte eval`` measures it;
+- ``engine``: the engine's alpha (torch backend, bottom context off: within 0.001 of ``livematte eval``'s IoU);
 - ``perfect M-Net``: the fusion Fs + Us·mask, as if the M-Net gave the true mask in the unknown region; the distance
   from ``engine`` is what a better M-Net could win with this T-Net;
 - ``T-Net foreground``: Fs alone; ``T-Net not background``: 1 - Bs. The further below ``perfect M-Net``, the more
   of the person the T-Net leaves to the M-Net.
 
-The bottom context is off here (the mask has no rows for it). Needs ../shared; nothing is written.
+The alphas built from the trimap are brought to the photo's size bilinearly (the engine's own: guided filter). The
+bottom context is off here (the mask has no rows for it), as are live's pixel budget and int8 T-Net. Needs
+../shared; nothing is written.
 """
 from __future__ import annotations
 

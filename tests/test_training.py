@@ -136,6 +136,17 @@ def test_the_refine_stage_trains_the_mnet_on_the_frozen_tnets_trimaps():
     assert any(not torch.equal(v, mnet_before[k]) for k, v in model.mnet.state_dict().items())
 
 
+def test_refine_needs_a_trained_tnet_to_start_from(tmp_path):
+    """Without --init and without the e2e run's checkpoint, or from a file whose T-Net does not fit whole, refine
+    would freeze a random T-Net: told before any data is read."""
+    with pytest.raises(InputError, match="refine trains the M-Net on a trained T-Net"):
+        train("refine", 10, 64, 2, 1e-3, tmp_path, tmp_path / "no-shared", model_name="shm-tiny")
+    save_weights(create_model("shm", weights=None), tmp_path / "shm.pt", "shm", half=False)
+    with pytest.raises(InputError, match="T-Net does not fit"):  # shm -> shm-lite: the T-Net's head differs
+        train("refine", 10, 64, 2, 1e-3, tmp_path, tmp_path / "no-shared", model_name="shm-lite",
+              init=tmp_path / "shm.pt")
+
+
 @pytest.mark.parametrize("kind", ["ckpt", "weights"])
 def test_a_new_run_starts_from_a_checkpoint_or_weights_file(tmp_path, kind):
     torch.manual_seed(1)
@@ -150,7 +161,7 @@ def test_a_new_run_starts_from_a_checkpoint_or_weights_file(tmp_path, kind):
     fresh = create_model("shm-tiny", weights=None)
     key = next(iter(trained.state_dict()))
     assert not torch.equal(fresh.state_dict()[key], trained.state_dict()[key])
-    assert load_start(fresh, path, "shm-tiny") == 0
+    assert load_start(fresh, path, "shm-tiny") == []
     for k, v in trained.state_dict().items():
         assert torch.equal(fresh.state_dict()[k], v), k
 
@@ -165,7 +176,7 @@ def test_a_run_can_start_from_another_presets_weights(tmp_path):
     save_weights(big, path, "shm", half=False)
     lite = SHM(SHMConfig(tnet_head_stride=4, mnet_expand=2))
     own = lite.state_dict()
-    missing = load_start(lite, path, "shm-lite")
+    missing = len(load_start(lite, path, "shm-lite"))
     same = [k for k, v in big.state_dict().items() if k in own and v.shape == own[k].shape]
     assert 0 < missing < len(own) and len(same) == len(own) - missing
     assert all(torch.equal(lite.state_dict()[k], big.state_dict()[k]) for k in same)
@@ -188,12 +199,12 @@ def test_an_older_architecture_under_the_same_name_fits_in_part(tmp_path):
         del blob["config"][field]
     torch.save(blob, tmp_path / "old-lite.pt")
     new = SHM(SHMConfig(tnet_head_stride=4, mnet_expand=2, mnet_levels=2, mnet_head="shuffle"))
-    assert load_start(new, tmp_path / "old-lite.pt", "shm-lite") == 2  # the sub-pixel head's weight and bias
+    assert load_start(new, tmp_path / "old-lite.pt", "shm-lite") == ["mnet.subpixel.weight", "mnet.subpixel.bias"]
     assert torch.equal(new.tnet.head.weight, old.tnet.head.weight)
 
     tiny = create_model("shm-tiny", weights=None)
     save_weights(tiny, tmp_path / "renamed.pt", "my-model", half=False)
-    assert load_start(create_model("shm-tiny", weights=None), tmp_path / "renamed.pt", "shm-tiny") == 0
+    assert load_start(create_model("shm-tiny", weights=None), tmp_path / "renamed.pt", "shm-tiny") == []
     blob = torch.load(tmp_path / "renamed.pt", weights_only=True)
     blob["state_dict"] = {k: v for k, v in blob["state_dict"].items() if k.endswith("num_batches_tracked")}
     torch.save(blob, tmp_path / "counters.pt")

@@ -26,7 +26,8 @@ def add_stage_options(p: argparse.ArgumentParser, steps_required: bool = True) -
     p.add_argument("--name", default=None, help="run folder under --runs (default: the stage's name); "
                    "a new name starts a new run, e.g. a second cosine cycle")
     p.add_argument("--init", type=Path, default=None,
-                   help="start a new run from this checkpoint (.ckpt) or weights file instead of the previous stage")
+                   help="start a new run from this checkpoint (.ckpt) or weights file instead of the stage before's "
+                   "checkpoint (refine: e2e's)")
     p.add_argument("--close-up", type=number_in(float, 0.0, 1.0), default=0.0,
                    help="share of full-body people framed head and shoulders (webcam close-ups), 0..1, taken from "
                    "the upper-body framings (40 %%) first, then from the whole-person ones (default: 0)")

@@ -1,10 +1,11 @@
 """Resumable training of the SHM stages on CPU (or CUDA when present).
 
 Stages, as the paper: ``tnet`` (cross-entropy on trimaps from dilated/eroded alpha), ``mnet`` (6-channel
-input with ground-truth trimaps of random band width, Lp), ``e2e`` (Lp + 0.01·Lt); and ``refine``: the M-Net
-alone, Lp, on the trimaps of the trained T-Net (frozen), for a new or larger M-Net. Each stage keeps its
-own checkpoint in ``runs/<stage>/last.ckpt`` and a JSON-lines log; ``mnet`` and ``e2e`` start from the
-previous stage's checkpoint. Ctrl-C or the end of the session loses at most ``ckpt_every`` steps.
+input with ground-truth trimaps of random band width, Lp), ``e2e`` (Lp + 0.01·Lt). Ours: ``refine``, the M-Net
+alone, Lp, on the trimaps of a trained T-Net, frozen (the T-Net leaves most of the person to the M-Net:
+scripts/mnet_oracle.py). Each run keeps its own checkpoint in ``runs/<--name or stage>/last.ckpt`` and a
+JSON-lines log; without ``--init``, ``mnet``, ``e2e`` and ``refine`` start from the checkpoint of the stage
+before (tnet, mnet, e2e). Ctrl-C or the end of the session loses at most ``ckpt_every`` steps.
 """
 from __future__ import annotations
 
@@ -99,11 +100,11 @@ def save_atomic(obj, path: Path):
     os.replace(tmp, path)
 
 
-def load_start(model, path: Path, model_name: str = "shm") -> int:
+def load_start(model, path: Path, model_name: str = "shm") -> list[str]:
     """Load a run's starting weights: another run's checkpoint (.ckpt) or a weights file. Only a weights file
     of another architecture (shm -> shm-lite, or an older shm-lite) may fit in part: every tensor whose name and
-    shape fit is taken, the rest keep their random init, and their names are printed. Returns how many of the
-    model's tensors were not loaded."""
+    shape fit is taken, the rest keep their random init, and their names are printed. Returns the names of the
+    model's tensors that were not loaded."""
     if path.suffix == ".ckpt":
         state, other_architecture = torch.load(path, map_location="cpu", weights_only=False)["model"], False
     else:
@@ -119,7 +120,7 @@ def load_start(model, path: Path, model_name: str = "shm") -> int:
         except RuntimeError as exc:  # a checkpoint of another architecture
             raise InputError(f"--init {path} does not fit model {model_name!r}: "
                              f"{str(exc).strip().splitlines()[0][:200]}") from None
-        return 0
+        return []
     own = model.state_dict()
     fitting = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
     parameters = dict(model.named_parameters())
@@ -128,7 +129,7 @@ def load_start(model, path: Path, model_name: str = "shm") -> int:
     model.load_state_dict(fitting, strict=False)
     new = [k for k in own if k not in fitting]
     print(f"from {path} ({blob.get('model')}): {len(new)} tensors start anew: {', '.join(new)}")
-    return len(new)
+    return new
 
 
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
@@ -161,9 +162,16 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     else:
         if init is not None and not init.is_file():
             raise InputError(f"--init: no such file: {init}")
-        prev = init or {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt"}.get(stage)
+        prev = init or {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt",
+                        "refine": runs / "e2e" / "last.ckpt"}.get(stage)
+        if stage == "refine" and not (prev is not None and prev.is_file()):  # it would freeze a random T-Net
+            raise InputError(f"refine trains the M-Net on a trained T-Net's trimaps and there is no {prev}: give "
+                             "--init FILE (a weights file or a run's last.ckpt)")
         if prev is not None and prev.is_file():
-            load_start(model, prev, model_name)
+            new = load_start(model, prev, model_name)
+            if stage == "refine" and any(k.startswith("tnet.") for k in new):
+                raise InputError(f"--init {prev}: the T-Net does not fit model {model_name!r} whole, and refine "
+                                 "keeps the T-Net as it starts")
             print(f"{stage}: starting from {prev}")
         random.seed(seed)
     for g in opt.param_groups:
