@@ -94,24 +94,32 @@ def test_teacher_labelled_people_are_never_pasted_onto_other_backgrounds():
     assert any(((s.image[..., 2].astype(int) - s.image[..., 0]) > 100).any() for s in pasted)
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_stage_losses_are_finite_and_train(stage):
-    torch.manual_seed(0)
-    model = create_model("shm-tiny", weights=None).train()
-    n, size = 2, 64
+def _toy_batch(n: int = 2, size: int = 64) -> dict:
+    """A batch as ``train.batch`` makes it: random images, a rectangle of alpha and its trimap."""
     alpha = torch.zeros(n, 1, size, size)
     alpha[..., 16:48, 20:44] = 1
-    b = {"image": torch.rand(n, 3, size, size), "fg": torch.rand(n, 3, size, size),
-         "bg": torch.rand(n, 3, size, size), "alpha": alpha,
-         "trimap": torch.from_numpy(np.stack([trimap_from_alpha(a[0].numpy(), 3) for a in alpha])).long()}
+    return {"image": torch.rand(n, 3, size, size), "fg": torch.rand(n, 3, size, size),
+            "bg": torch.rand(n, 3, size, size), "alpha": alpha,
+            "trimap": torch.from_numpy(np.stack([trimap_from_alpha(a[0].numpy(), 3) for a in alpha])).long()}
+
+
+def _train_steps(model, stage: str, b: dict, steps: int) -> list[float]:
+    """``steps`` Adam steps on every parameter (the stage's loss decides which ones get gradients); the losses."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
-    for _ in range(8):
+    for _ in range(steps):
         loss, _ = step_loss(model, stage, b)
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_stage_losses_are_finite_and_train(stage):
+    torch.manual_seed(0)
+    losses = _train_steps(create_model("shm-tiny", weights=None).train(), stage, _toy_batch(), 8)
     assert all(np.isfinite(losses)) and losses[-1] < losses[0]
 
 
@@ -120,17 +128,9 @@ def test_the_refine_stage_trains_the_mnet_on_the_frozen_tnets_trimaps():
     model = create_model("shm-tiny", weights=None).train()
     tnet_before = {k: v.clone() for k, v in model.tnet.state_dict().items()}
     mnet_before = {k: v.clone() for k, v in model.mnet.state_dict().items()}
-    size = 64
-    alpha = torch.zeros(2, 1, size, size)
-    alpha[..., 16:48, 20:44] = 1
-    b = {"image": torch.rand(2, 3, size, size), "fg": torch.rand(2, 3, size, size),
-         "bg": torch.rand(2, 3, size, size), "alpha": alpha}  # no trimap: the T-Net's own is used
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(3):
-        loss, _ = step_loss(model, "refine", b)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    b = _toy_batch()
+    del b["trimap"]  # the T-Net's own is used
+    _train_steps(model, "refine", b, 3)
     for k, v in model.tnet.state_dict().items():  # weights and BatchNorm statistics alike
         assert torch.equal(v, tnet_before[k]), k
     assert any(not torch.equal(v, mnet_before[k]) for k, v in model.mnet.state_dict().items())

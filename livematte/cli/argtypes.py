@@ -10,8 +10,10 @@ def number_in(kind: type, low: float | None = None, high: float | None = None):
     noun = "an integer" if kind is int else "a number"
     if low is not None and high is not None:
         bounds = f"{noun} in {low:g}..{high:g}"
-    elif low is not None or high is not None:
-        bounds = f"{noun} {'at least' if low is not None else 'at most'} {low if low is not None else high:g}"
+    elif low is not None:
+        bounds = f"{noun} at least {low:g}"
+    elif high is not None:
+        bounds = f"{noun} at most {high:g}"
     else:
         bounds = noun
 

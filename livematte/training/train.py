@@ -164,7 +164,7 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
             raise InputError(f"--init: no such file: {init}")
         prev = init or {"mnet": runs / "tnet" / "last.ckpt", "e2e": runs / "mnet" / "last.ckpt",
                         "refine": runs / "e2e" / "last.ckpt"}.get(stage)
-        if stage == "refine" and not (prev is not None and prev.is_file()):  # it would freeze a random T-Net
+        if stage == "refine" and not prev.is_file():  # it would freeze a random T-Net
             raise InputError(f"refine trains the M-Net on a trained T-Net's trimaps and there is no {prev}: give "
                              "--init FILE (a weights file or a run's last.ckpt)")
         if prev is not None and prev.is_file():
