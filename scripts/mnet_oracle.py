@@ -26,21 +26,34 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from livematte import Matter
+from livematte import LivematteError, Matter
+from livematte.cli.argtypes import number_in
+from livematte.engine import MNET_SIZE_RANGE, TNET_PASSES_RANGE, TNET_SIZE_RANGE
 from livematte.evaluate import heldout_data
 from livematte.metrics import iou
+from livematte.models import list_models
 from livematte.models.shm import BACKGROUND, FOREGROUND, channel_softmax, fuse_alpha
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=Path("../shared"))
-    ap.add_argument("--model", default="shm")
+    ap.add_argument("--model", choices=list_models(), default="shm")
     ap.add_argument("--weights", default="default")
-    ap.add_argument("--tnet-size", type=int, default=None)
-    ap.add_argument("--mnet-size", type=int, default=None)
-    ap.add_argument("--tnet-passes", type=int, default=None)
+    ap.add_argument("--tnet-size", type=number_in(int, *TNET_SIZE_RANGE), default=None)
+    ap.add_argument("--mnet-size", type=number_in(int, *MNET_SIZE_RANGE), default=None)
+    ap.add_argument("--tnet-passes", type=number_in(int, *TNET_PASSES_RANGE), default=None)
     a = ap.parse_args()
+    try:
+        scores = oracle_scores(a)
+    except LivematteError as exc:  # a missing ../shared or weights file, sizes the engine refuses
+        ap.exit(exc.exit_code, f"{ap.prog}: error: {exc}\n")
+    for name, values in scores.items():
+        print(f"{name:22s} IoU {np.mean(values):.3f}")
+
+
+def oracle_scores(a: argparse.Namespace) -> dict[str, list[float]]:
+    """Each row's IoU per held-out photo, in the photos' order."""
     sizes = {k: v for k, v in (("tnet_size", a.tnet_size), ("mnet_size", a.mnet_size),
                                ("tnet_passes", a.tnet_passes)) if v is not None}
     # the torch backend: the trimap is read where the engine hands it to the M-Net
@@ -67,8 +80,7 @@ def main() -> None:
         for name, alpha in built.items():
             full = cv2.resize(alpha[0, 0].numpy(), (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
             scores[name].append(iou(full, mask))
-    for name, values in scores.items():
-        print(f"{name:22s} IoU {np.mean(values):.3f}")
+    return scores
 
 
 if __name__ == "__main__":

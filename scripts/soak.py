@@ -64,8 +64,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     w, h = parse_size(a.size)
     tiny = a.model == "shm-tiny"
-    matter = Matter(model=a.model, tnet_passes=1, weights=None if tiny else "default", tnet_size=64 if tiny else 256,
-                    mnet_size=64 if tiny else 256, threads=1, smoothing="motion")
+    matter = Matter(model=a.model, weights=None if tiny else "default", tnet_size=64 if tiny else 256,
+                    mnet_size=64 if tiny else 256, tnet_passes=1, threads=1, smoothing="motion")  # live's passes
     threads_before = threading.active_count()
     source = GeneratedCamera(w, h, a.frames, a.fps)
     session = LiveSession(source, matter, Settings(background="blur", feather=2), sink=NullSink(), fps=a.fps,

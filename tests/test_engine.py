@@ -82,13 +82,15 @@ def _as_tensor(image: np.ndarray) -> torch.Tensor:
 
 
 def _record_inputs(matter) -> dict:
-    """The image each network of a torch-backend ``matter`` is given on its next call, as a 3×h×w tensor in [0, 1]
-    under "tnet" and "mnet" (the hook returns None: a hook that returns a value replaces the module's output)."""
-    seen = {}
+    """The image each network of a torch-backend ``matter`` was last given, as a 3×h×w tensor in [0, 1] under
+    "tnet" and "mnet", and the (h, w) of all its inputs in order under "tnet shapes" and "mnet shapes" (the hook
+    returns None: a hook that returns a value replaces the module's output)."""
+    seen = {"tnet shapes": [], "mnet shapes": []}
 
     def record(name):
         def hook(module, args, out):
             seen[name] = args[0][0, :3]
+            seen[f"{name} shapes"].append(tuple(args[0].shape[-2:]))
         return hook
 
     matter.model.tnet.register_forward_hook(record("tnet"))
@@ -176,7 +178,6 @@ def test_timings_cover_the_stages(tiny_matter):
 @pytest.mark.parametrize("sizes", [(64, 96), (96, 64)])  # M-Net larger than the T-Net (offline), and smaller
 @pytest.mark.parametrize("shape", [(48, 64, 3), (120, 90, 3)])
 def test_onnx_backend_matches_torch(shape, sizes):
-
     rgb = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
     alphas = []
     for backend in ("torch", "onnx"):
@@ -261,19 +262,17 @@ def test_offline_tnet_passes_see_the_frame_at_growing_sizes(tiny_matter_factory)
     """Each pass 32 px longer on its long side than the one before (past the M-Net's size too); all T-Net inputs of
     one frame, recorded in order."""
     matter = tiny_matter_factory(backend="torch", tnet_size=64, mnet_size=96, tnet_passes=3, bottom_context=0)
-    shapes = []
-    matter.model.tnet.register_forward_hook(lambda module, args, out: shapes.append(tuple(args[0].shape[-2:])))
+    seen = _record_inputs(matter)
     assert matter(np.zeros((480, 640, 3), np.uint8)).shape == (480, 640)
-    assert shapes == [(64, 64), (64, 96), (96, 128)]  # long sides 64, 96, 128; each side a multiple of 32
+    assert seen["tnet shapes"] == [(64, 64), (64, 96), (96, 128)]  # long sides 64, 96, 128; each side a multiple of 32
 
 
 def test_tnet_passes_the_pixel_budget_rounds_alike_run_once(tiny_matter_factory):
     """At 1280x720 with the bottom context, the budget gives 320 and 352 the same 320x192 input: one T-Net run."""
     matter = tiny_matter_factory(backend="torch", tnet_size=320, mnet_size=384, tnet_passes=2, pixel_budget=True)
-    shapes = []
-    matter.model.tnet.register_forward_hook(lambda module, args, out: shapes.append(tuple(args[0].shape[-2:])))
+    seen = _record_inputs(matter)
     matter(np.zeros((720, 1280, 3), np.uint8))
-    assert shapes == [(192, 320)]
+    assert seen["tnet shapes"] == [(192, 320)]
 
 
 def test_onnx_graphs_average_several_tnet_passes_as_torch_does():
