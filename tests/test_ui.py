@@ -335,7 +335,11 @@ def test_sigterm_closes_the_window_cleanly(ui_clip, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "livematte", "ui", "--camera", str(ui_clip), "--model", "shm-tiny",
                              "--weights", "none", "--tnet-size", "64", "--mnet-size", "64"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
-    time.sleep(8)  # start-up (imports, model export) ends well before: the signal lands in the running event loop
+    # The signal must land in the running event loop, after start-up (imports, model export: seconds to a minute on
+    # a busy machine), which the window announces on stdout.
+    ready = proc.stdout.readline()
+    assert b"window open" in ready, (ready, proc.communicate()[1])
+    time.sleep(1)  # a few frames through the pipeline
     assert proc.poll() is None, proc.communicate()[1]
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)

@@ -42,7 +42,7 @@ def run(args) -> int:
     settings = settings_from_args(args, store)
     preset = store.find(args.preset).name if args.preset else None
     _check_display()
-    from PyQt5 import QtWidgets
+    from PyQt5 import QtCore, QtWidgets
 
     from livematte.ui.window import LiveWindow
 
@@ -66,6 +66,8 @@ def run(args) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
     previous_hook, sys.excepthook = sys.excepthook, keep_running_hook(window)
+    # Said once the event loop runs: from then on Ctrl-C closes the window cleanly (scripts and tests wait for it).
+    QtCore.QTimer.singleShot(0, lambda: print("ui: window open; close it or press Ctrl-C to stop", flush=True))
     try:
         return app.exec_()
     finally:
