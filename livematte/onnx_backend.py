@@ -52,11 +52,12 @@ CALIBRATION_CLIP = Path(__file__).resolve().parent / "assets" / "demo.mp4"  # pe
 
 
 def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
-    """The T-Net graph with int8 weights (in 7 bits) and activations (ONNX Runtime static quantization, QDQ, per
-    channel), calibrated on frames of the bundled demo clip at T-Net size ``side``. Measured on a 2-core AVX512-VNNI
-    CPU (8-bit weights then): T-Net 4.3 -> 3.3 ms at 256 px, the same held-out IoU and SAD; on one without VNNI int8
-    was about as fast as float. The refinement graph gained nothing from int8, so it stays float. Calibrate at the size it will run: shm at 320 calibrated at 256 lost a little (held-out SAD
-    6.64, edge flicker 16.58 per mille, against 6.59 and 16.38 calibrated at 320; float: 6.60, 15.72)."""
+    """The T-Net graph with int8 weights (in 7 bits, below) and activations (ONNX Runtime static quantization, QDQ,
+    per channel), calibrated on frames of the bundled demo clip at T-Net size ``side``. Measured on a 2-core
+    AVX512-VNNI CPU (8-bit weights then): T-Net 4.3 -> 3.3 ms at 256 px, the same held-out IoU and SAD; on one without
+    VNNI int8 was about as fast as float. The refinement graph gained nothing from int8, so it stays float. Calibrate
+    at the size it will run: shm at 320 calibrated at 256 lost a little (held-out SAD 6.64, edge flicker 16.58 per
+    mille, against 6.59 and 16.38 calibrated at 320; float: 6.60, 15.72)."""
     import itertools
     import logging
     import tempfile
