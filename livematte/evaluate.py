@@ -6,6 +6,11 @@
   head and shoulders at 640×480, as a webcam frames a streamer (the body leaves the frame at the bottom).
 - Flicker: mean |Δα| between consecutive frames where the picture is static, overall and on soft-edge pixels.
 - Speed: median milliseconds per 640×480 frame, alpha out at full resolution.
+
+Those are the first split's ("photos"). The later sources' held-out people form three more groups, each measured
+apart (``livematte.datasets``): "portraits" (webcam-framed real photos with real alpha mattes: SAD etc. on the photo
+itself, and IoU), "poses" (cut-outs in the poses models miss, on held-out backgrounds: exact alpha) and "scenes"
+(groups, sitting, action: IoU against hand-drawn masks).
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import numpy as np
 
 from . import metrics
 from .composite import cover_resize
+from .datasets import FLICKER_CLIPS, group_people, load_split, person_paths
 from .errors import InputError
 from .foreground import estimate_foreground
 from .media import VideoReader, read_image
@@ -32,7 +38,7 @@ COMPOSITE_SIDE = 512
 CLOSE_UP_HEIGHT = 0.22  # the close-up view's height as a share of a standing person's: head and shoulders
 CLOSE_UP_SIZE = (640, 480)
 CLOSE_UP_MIN_HEIGHT = 50  # pixels of person: below that a close-up would be a few pixels enlarged
-FLICKER_CLIPS = ("talking_head_woman_bluewall_30fps_audio.mp4", "boy_closeup_23.976fps.mp4")
+POSE_HEIGHT = 0.75  # a pose cut-out's share of its composite's height
 
 
 @dataclass
@@ -153,6 +159,8 @@ def evaluate_model(name: str, model: Callable[[np.ndarray], np.ndarray], data: E
             reader.close()
         row["flicker"] = 1000 * total / max(n, 1)
         row["edge_flicker"] = 1000 * soft / max(n_soft, 1)
+    if not speed_frames:
+        return row
     frame = cv2.resize(data.photos[0][0], (640, 480)) if data.photos else \
         np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     model.reset()
@@ -169,40 +177,107 @@ COLUMNS = [("model", "model", "{}"), ("iou", "IoU ↑", "{:.3f}"), ("iou_close_u
            ("ms_640x480", "ms @640×480 ↓", "{:.1f}")]
 
 
-def markdown_table(rows: list[dict]) -> str:
-    cols = [c for c in COLUMNS if any(c[0] in r for r in rows)]
+GROUP_KEYS = ("iou", "sad", "mse", "grad")  # the later groups' columns in the table
+
+
+def markdown_table(rows: list[dict], groups: Sequence[str] = ()) -> str:
+    """The first group's table; with ``groups``, the columns of those groups (prefixed figures) instead."""
+    cols = [c for c in COLUMNS if any(c[0] in r for r in rows)] if not groups else [COLUMNS[0]] + [
+        (f"{g}_{k}", f"{g} {title}", fmt) for g in groups for k, title, fmt in COLUMNS[1:]
+        if any(f"{g}_{k}" in r for r in rows) and k in GROUP_KEYS]
     lines = ["| " + " | ".join(c[1] for c in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         lines.append("| " + " | ".join(c[2].format(r[c[0]]) if c[0] in r else "—" for c in cols) + " |")
     return "\n".join(lines)
 
 
-def heldout_data(shared: Path, limit: int | None = None, composites: bool = True) -> EvalData:
-    """The held-out split of ../shared (models/heldout_split.json)."""
-    from .training.data import load_split
-
-    split = load_split(shared)
-    people = []
-    for n in split["heldout"]["people"]:
-        s, stem = n.split("/")
-        d = shared / "data" / s
-        people.append((d / "images" / f"{stem}.jpg", d / "masks" / f"{stem}.png", d / "alpha" / f"{stem}.png"))
-    bgs = [shared / "data" / n for n in split["heldout"]["backgrounds"]]
-    used = people[:limit] if limit else people  # what build_data will read
-    needed = [*(f for person in used for f in (person if composites else person[:2])), *(bgs if composites else [])]
+def _check_files(needed: list[Path], shared: Path) -> None:
     missing = [p for p in needed if not p.is_file()]
     if missing:  # told before the long part, with what is missing
         raise InputError(f"{len(missing)} held-out files of models/heldout_split.json are missing under {shared} "
                          f"(the first: {missing[0]}): give --shared the complete data folder")
+
+
+def heldout_data(shared: Path, limit: int | None = None, composites: bool = True) -> EvalData:
+    """The first held-out split of ../shared ("photos": models/heldout_split.json), with the flicker clips."""
+    split = load_split()
+    people = [person_paths(shared, n) for n in group_people(split, "photos")]
+    bgs = [shared / "data" / n for n in split["heldout"]["backgrounds"]]
+    used = people[:limit] if limit else people  # what build_data will read
+    _check_files([*(f for person in used for f in (person if composites else person[:2])),
+                  *(bgs if composites else [])], shared)
     clips = [shared / "data" / "video" / c for c in FLICKER_CLIPS if (shared / "data" / "video" / c).is_file()]
     return build_data(people, bgs, clips, limit, composites)
 
 
-def run_eval(models: dict[str, Callable], data: EvalData, json_path: Path | None = None) -> list[dict]:
-    rows = [evaluate_model(name, m, data) for name, m in models.items()]
+def pose_composite(rgb: np.ndarray, alpha: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A cut-out (on flat grey) pasted at its own size onto ``bg``: its height POSE_HEIGHT of the picture's, feet a
+    twelfth above the bottom, centred; (composite, exact alpha)."""
+    ys, xs = np.nonzero(alpha > 0)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    h = round((y1 - y0) / POSE_HEIGHT)
+    w = max(round(h * 3 / 4), x1 - x0 + 16)
+    top, left = round(h * 11 / 12) - (y1 - y0), (w - (x1 - x0)) // 2
+    a = np.zeros((h, w), np.float32)
+    a[top:top + y1 - y0, left:left + x1 - x0] = alpha[y0:y1, x0:x1]
+    fg = np.zeros((h, w, 3), np.float32)
+    fg[top:top + y1 - y0, left:left + x1 - x0] = estimate_foreground(rgb, alpha)[y0:y1, x0:x1]
+    back = cover_resize(bg, (w, h)).astype(np.float32)
+    comp = (fg * a[..., None] + back * (1 - a[..., None]) + 0.5).clip(0, 255).astype(np.uint8)
+    return comp, a
+
+
+def group_data(shared: Path, group: str, limit: int | None = None) -> EvalData:
+    """One held-out group of the later sources: "portraits" (the photo with its real alpha: composites and IoU),
+    "poses" (cut-outs on held-out backgrounds chosen by a fixed seed: composites and IoU), "scenes" (IoU)."""
+    split = load_split()
+    people = [person_paths(shared, n) for n in group_people(split, group)][:limit]
+    bgs = [shared / "data" / n for n in split["heldout"]["backgrounds"]] if group == "poses" else []
+    _check_files([*(f for person in people for f in (person if group != "scenes" else person[:2])), *bgs], shared)
+    rng = random.Random(EVAL_SEED)
+    data = EvalData()
+    for image_path, mask_path, alpha_path in people:
+        rgb = read_image(image_path)
+        if group == "scenes":
+            data.photos.append((rgb, _read_grey(mask_path) > 127))
+            continue
+        alpha = _read_grey(alpha_path).astype(np.float32) / 255.0
+        if group == "poses":
+            rgb, alpha = pose_composite(rgb, alpha, read_image(bgs[rng.randrange(len(bgs))]))
+        data.composites.append((rgb, alpha))
+        data.photos.append((rgb, alpha > 0.5))
+    return data
+
+
+def heldout_groups(shared: Path, groups: Sequence[str], limit: int | None = None) -> dict[str, EvalData]:
+    """The held-out groups asked for, by name (``livematte.datasets.HELDOUT_GROUPS``)."""
+    return {g: heldout_data(shared, limit) if g == "photos" else group_data(shared, g, limit) for g in groups}
+
+
+def evaluate_groups(name: str, model, groups: dict[str, EvalData]) -> dict:
+    """One model's row over several groups: the first group's figures as they are (with flicker and speed), the
+    others' quality figures prefixed with their group's name ("portraits_sad")."""
+    row: dict = {"model": name}
+    for i, (group, data) in enumerate(groups.items()):
+        r = evaluate_model(name, model, data) if i == 0 else _quality(model, data)
+        row.update({(k if i == 0 else f"{group}_{k}"): v for k, v in r.items() if k != "model"})
+    return row
+
+
+def _quality(model, data: EvalData) -> dict:
+    """The per-picture figures of a group (no clips, no timing)."""
+    return {k: v for k, v in evaluate_model("", model, EvalData(data.composites, data.photos, data.close_ups),
+                                            speed_frames=0).items() if k not in ("model", "ms_640x480")}
+
+
+def run_eval(models: dict[str, Callable], data: EvalData | dict[str, EvalData], json_path: Path | None = None) -> list[dict]:
+    groups = data if isinstance(data, dict) else {"photos": data}
+    rows = [evaluate_groups(name, m, groups) for name, m in models.items()]
     if json_path is not None:
-        json_path.write_text(json.dumps({"rows": rows, "n_composites": len(data.composites),
-                                         "n_photos": len(data.photos), "n_close_ups": len(data.close_ups),
-                                         "clips": [c.name for c in data.clips]},
+        json_path.write_text(json.dumps({"rows": rows, "groups": {g: {"n_composites": len(d.composites),
+                                                                      "n_photos": len(d.photos),
+                                                                      "n_close_ups": len(d.close_ups),
+                                                                      "clips": [c.name for c in d.clips]}
+                                                                  for g, d in groups.items()}},
                                         indent=1) + "\n")
     return rows

@@ -31,7 +31,7 @@ def test_eval_rows_have_every_metric(tmp_path, tiny_matter_factory):
     rows = run_eval({"a": tiny_matter_factory(), "b": tiny_matter_factory(smoothing="ema")}, data, json_path)
     keys = {"iou", "sad", "mse", "grad", "conn", "flicker", "edge_flicker", "ms_640x480"}
     assert all(keys <= set(r) for r in rows)
-    assert json.loads(json_path.read_text())["n_close_ups"] == 0
+    assert json.loads(json_path.read_text())["groups"]["photos"]["n_close_ups"] == 0
     table = markdown_table(rows)
     assert table.count("\n") == 3 and "IoU" in table and "close-up" not in table  # no close-ups, no column
 
@@ -57,7 +57,7 @@ def test_close_up_iou_is_a_column_when_there_are_close_ups(tmp_path, tiny_matter
     assert len(data.close_ups) == 1
     rows = run_eval({"a": tiny_matter_factory()}, data, tmp_path / "e.json")
     assert 0.0 <= rows[0]["iou_close_up"] <= 1.0
-    assert json.loads((tmp_path / "e.json").read_text())["n_close_ups"] == 1
+    assert json.loads((tmp_path / "e.json").read_text())["groups"]["photos"]["n_close_ups"] == 1
     assert "IoU close-up" in markdown_table(rows)
 
 
@@ -98,9 +98,9 @@ def test_unreadable_or_missing_data_is_an_input_error_naming_the_file(tmp_path):
     with pytest.raises(InputError, match=r"^\d+ held-out files .* missing under"):
         heldout_data(tmp_path)
     # only what is read is required: with --limit 1 and no composites, the first person's photo and mask
-    from livematte.training.data import load_split
+    from livematte.datasets import load_split
 
-    folder, stem = load_split(tmp_path)["heldout"]["people"][0].split("/")
+    folder, stem = load_split()["heldout"]["people"][0].split("/")
     image, mask, _ = _person(tmp_path, 1)
     for sub, src, ext in (("images", image, "jpg"), ("masks", mask, "png")):
         (tmp_path / "data" / folder / sub).mkdir(parents=True, exist_ok=True)

@@ -28,5 +28,6 @@ def run(args) -> int:
     from ..training.train import train
 
     train(args.stage, args.steps, args.size, args.batch, args.lr, args.runs, args.shared, args.model,
-          threads=args.threads, export=args.export, name=args.name, init=args.init, close_up=args.close_up)
+          threads=args.threads, export=args.export, name=args.name, init=args.init, close_up=args.close_up,
+          second_person=args.second_person)
     return 0

@@ -1,11 +1,11 @@
 """Training data: people with soft alpha from ../shared, composited onto backgrounds with augmentation.
 
-Read by path, never copied into the repository. A held-out split of people and backgrounds, fixed by a
-seed, is written to ``models/heldout_split.json`` and never used for training.
+Read by path, never copied into the repository. The held-out splits (``livematte.datasets``) are never trained on.
+People are drawn source by source (``SOURCE_WEIGHTS``), so that the 900 street-fashion photos of one set do not
+decide what a person looks like.
 """
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass
@@ -14,54 +14,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..datasets import (SOURCE_BY_NAME, SOURCES, heldout_names, list_backgrounds, list_people, load_split,
+                        person_paths)
 from ..foreground import estimate_foreground
 from ..resize import fit_within
 
-SPLIT_SEED = 20261122
-HELDOUT_FRACTION = 0.1
-PEOPLE_SETS = ("people", "people_ccp")
-BACKGROUND_SETS = ("backgrounds", "backgrounds_extra")
-SPLIT_FILE = Path(__file__).resolve().parents[2] / "models" / "heldout_split.json"
-
-
-def default_shared() -> Path:
-    return Path(__file__).resolve().parents[3] / "shared"
-
-
-def list_people(shared: Path) -> list[str]:
-    """Names like 'people/vikram_001' that have an image, a mask and an alpha."""
-    names = []
-    for s in PEOPLE_SETS:
-        for img in sorted((shared / "data" / s / "images").glob("*.jpg")):
-            if (shared / "data" / s / "alpha" / (img.stem + ".png")).is_file():
-                names.append(f"{s}/{img.stem}")
-    return names
-
-
-def list_backgrounds(shared: Path) -> list[str]:
-    return [f"{s}/{p.name}" for s in BACKGROUND_SETS for p in sorted((shared / "data" / s).glob("*.jpg"))]
-
-
-def make_split(shared: Path) -> dict:
-    """Deterministic held-out split: 10 % of each people set and each background set."""
-    rng = random.Random(SPLIT_SEED)
-    held: dict[str, list[str]] = {"people": [], "backgrounds": []}
-    for key, names in (("people", list_people(shared)), ("backgrounds", list_backgrounds(shared))):
-        by_set: dict[str, list[str]] = {}
-        for n in names:
-            by_set.setdefault(n.split("/")[0], []).append(n)
-        for group in by_set.values():
-            k = max(1, round(len(group) * HELDOUT_FRACTION))
-            held[key] += sorted(rng.sample(group, k))
-    return {"seed": SPLIT_SEED, "fraction": HELDOUT_FRACTION, "heldout": held}
-
-
-def load_split(shared: Path) -> dict:
-    if SPLIT_FILE.is_file():
-        return json.loads(SPLIT_FILE.read_text())
-    split = make_split(shared)
-    SPLIT_FILE.write_text(json.dumps(split, indent=1) + "\n")
-    return split
+# How often a sample's person comes from each source (their share of the draws, renormalised over the sources
+# present). "teacher" is the peer-labelled photos and clip frames (training/teacher.py).
+SOURCE_WEIGHTS = {
+    "people_ccp": 0.28, "people": 0.17, "people_aisegment_csneyd": 0.10, "people_cutouts_dg": 0.15,
+    "people_coco128seg": 0.06, "people_davis16": 0.02, "people_cihp_pgn_samples": 0.02, "teacher": 0.20,
+}
 
 
 def _read_rgb(path: Path, max_side: int) -> np.ndarray:
@@ -78,17 +41,23 @@ class Person:
     fg: np.ndarray      # H×W×3 uint8 estimated foreground colours
     alpha: np.ndarray   # H×W uint8
     real_only: bool = False  # a teacher's label: used on its own photo, never pasted onto other backgrounds
+    composite_only: bool = False  # a cut-out on flat grey: only pasted onto backgrounds
+
+    @property
+    def source(self) -> str:
+        return "teacher" if self.real_only else self.name.split("/")[0]
 
 
 def load_people(shared: Path, names: list[str], max_side: int = 400) -> list[Person]:
     people = []
     for n in names:
-        s, stem = n.split("/")
-        img = _read_rgb(shared / "data" / s / "images" / f"{stem}.jpg", max_side)
-        a = cv2.imread(str(shared / "data" / s / "alpha" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+        image_path, _, alpha_path = person_paths(shared, n)
+        img = _read_rgb(image_path, max_side)
+        a = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE)
         a = cv2.resize(a, img.shape[1::-1], interpolation=cv2.INTER_AREA)
         fg = estimate_foreground(img, a.astype(np.float32) / 255.0)
-        people.append(Person(n, img, fg, a))
+        source = SOURCE_BY_NAME.get(n.split("/")[0])
+        people.append(Person(n, img, fg, a, composite_only=source is not None and source.use == "composite"))
     return people
 
 
@@ -96,29 +65,58 @@ def load_backgrounds(shared: Path, names: list[str], max_side: int = 512) -> lis
     return [_read_rgb(shared / "data" / n, max_side) for n in names]
 
 
-def load_cached(shared: Path, cache_dir: Path, train: bool = True):
-    """People and backgrounds of the train (or held-out) split, preprocessed once into an .npz cache."""
-    split = load_split(shared)
-    held_p, held_b = set(split["heldout"]["people"]), set(split["heldout"]["backgrounds"])
-    p_names = [n for n in list_people(shared) if (n in held_p) != train]
-    b_names = [n for n in list_backgrounds(shared) if (n in held_b) != train]
-    cache = cache_dir / f"{'train' if train else 'heldout'}.npz"
+def _cached_people(shared: Path, cache: Path, names: list[str]) -> list[Person]:
+    """People of one source, preprocessed once (foreground colours) into an .npz cache; rebuilt when the names
+    differ from the cache's."""
     if cache.is_file():
         z = np.load(cache, allow_pickle=False)
-        n = int(z["n_people"])
-        people = [Person(str(z[f"name{i}"]), z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"]) for i in range(n)]
-        bgs = [z[f"bg{i}"] for i in range(int(z["n_bgs"]))]
-        return people + (_teacher_people(cache_dir) if train else []), bgs
-    people = load_people(shared, p_names)
-    bgs = load_backgrounds(shared, b_names)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    arrays = {"n_people": np.array(len(people)), "n_bgs": np.array(len(bgs))}
+        if [str(n) for n in z["names"]] == names:
+            flags = z["composite_only"]
+            return [Person(n, z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"], composite_only=bool(flags[i]))
+                    for i, n in enumerate(names)]
+    people = load_people(shared, names)
+    arrays = {"names": np.array(names), "composite_only": np.array([p.composite_only for p in people], bool)}
     for i, p in enumerate(people):
-        arrays.update({f"name{i}": np.array(p.name), f"img{i}": p.image, f"fg{i}": p.fg, f"a{i}": p.alpha})
-    for i, b in enumerate(bgs):
-        arrays[f"bg{i}"] = b
-    np.savez(cache, **arrays)
-    return people + (_teacher_people(cache_dir) if train else []), bgs
+        arrays.update({f"img{i}": p.image, f"fg{i}": p.fg, f"a{i}": p.alpha})
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(cache.stem + ".part.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(cache)
+    return people
+
+
+def _cached_backgrounds(shared: Path, cache: Path, names: list[str]) -> list[np.ndarray]:
+    if cache.is_file():
+        z = np.load(cache, allow_pickle=False)
+        if [str(n) for n in z["names"]] == names:
+            return [z[f"bg{i}"] for i in range(len(names))]
+    bgs = load_backgrounds(shared, names)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(cache.stem + ".part.npz")
+    np.savez(tmp, names=np.array(names), **{f"bg{i}": b for i, b in enumerate(bgs)})
+    tmp.replace(cache)
+    return bgs
+
+
+def load_cached(shared: Path, cache_dir: Path, train: bool = True, sources=None):
+    """People and backgrounds of the training data (or of the first held-out split's people and backgrounds, for
+    validation), each source cached on its own. ``sources``: the people sets to read (default: all)."""
+    split = load_split()
+    held_people = heldout_names(split)
+    held_bgs = set(split["heldout"]["backgrounds"])
+    kind = "train" if train else "heldout"
+    people: list[Person] = []
+    for s in sources or [s.name for s in SOURCES]:
+        names = [n for n in list_people(shared, [s]) if (n in held_people) != train]
+        if not train:
+            names = [n for n in names if n in split["heldout"]["people"]]
+        if names:
+            people += _cached_people(shared, cache_dir / f"{kind}_{s}.npz", names)
+    bgs = _cached_backgrounds(shared, cache_dir / f"{kind}_backgrounds.npz",
+                              [n for n in list_backgrounds(shared) if (n in held_bgs) != train])
+    if train:
+        people += _teacher_people(cache_dir)
+    return people, bgs
 
 
 def _teacher_people(cache_dir: Path) -> list[Person]:
@@ -126,6 +124,26 @@ def _teacher_people(cache_dir: Path) -> list[Person]:
     from .teacher import load
 
     return load(cache_dir / "teacher.npz")
+
+
+class PersonSampler:
+    """Draws people source by source with ``weights`` (renormalised over the sources present), uniformly within one."""
+
+    def __init__(self, people: list[Person], weights: dict[str, float] | None = None):
+        weights = SOURCE_WEIGHTS if weights is None else weights
+        self.by_source: dict[str, list[Person]] = {}
+        for p in people:
+            self.by_source.setdefault(p.source, []).append(p)
+        self.sources = sorted(self.by_source)
+        w = [weights.get(s, 0.0) for s in self.sources]
+        if sum(w) <= 0:  # sources none of which has a weight: all alike
+            w = [1.0] * len(self.sources)
+        self.weights = [x / sum(w) for x in w]
+
+    def __call__(self, rng: random.Random) -> Person:
+        source = rng.choices(self.sources, self.weights)[0]
+        group = self.by_source[source]
+        return group[rng.randrange(len(group))]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -159,7 +177,11 @@ def _affine_person(person: Person, size: int, rng: random.Random, close_up_prob:
     bw, bh = x1 - x0, y1 - y0
     full_body = y1 < h - 2  # a close-up's scale is judged from the whole body's height
     mode = rng.random()
-    if full_body and mode < close_up_prob:  # webcam close-up: head and shoulders (or neck), the body cut at the bottom
+    if person.composite_only:  # a small cut-out (108-276 px): whole, and enlarged at most twice
+        scale = min(2.0, size * rng.uniform(0.3, 0.95) / max(bw, bh))
+        cx = (x0 + x1) / 2 + rng.uniform(-0.3, 0.3) * size / scale
+        cy = (y0 + y1) / 2 + rng.uniform(-0.2, 0.2) * size / scale
+    elif full_body and mode < close_up_prob:  # webcam close-up: head and shoulders (or neck), the body cut at the bottom
         view_h = bh * rng.uniform(0.14, 0.28)  # of a full-body person; the head is about 1/8 of the height
         scale = size * rng.uniform(0.8, 1.0) / view_h
         head = a[y0:y0 + max(1, int(0.5 * view_h))] > 127  # centre on the head, not on the whole body
@@ -244,23 +266,45 @@ class Sample:
     bg: np.ndarray     # size×size×3 uint8 (the photo itself where the sample is a real photo)
 
 
-def make_sample(people: list[Person], bgs: list[np.ndarray], size: int, rng: random.Random,
-                composite_prob: float = 0.7, negative_prob: float = 0.06, close_up_prob: float = 0.0) -> Sample:
+def _place(person: Person, size: int, rng: random.Random, close_up_prob: float):
+    """(foreground colours, alpha) of ``person`` framed in a size×size picture, colours jittered."""
+    m = _affine_person(person, size, rng, close_up_prob)
+    alpha = _warp(person.alpha, m, size).astype(np.float32) / 255.0
+    return _jitter_colour(_warp(person.fg, m, size, border=cv2.BORDER_REPLICATE), rng, 0.5), alpha
+
+
+def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
+                composite_prob: float = 0.7, negative_prob: float = 0.06, close_up_prob: float = 0.0,
+                second_person_prob: float = 0.0) -> Sample:
+    """One training sample. ``people``: a list (drawn uniformly) or a ``PersonSampler``. A composite gets a second
+    person in front of the first with ``second_person_prob`` (groups, people overlapping)."""
+    draw = people if callable(people) else (lambda r: people[r.randrange(len(people))])
     if rng.random() < negative_prob:  # a scene with nobody in it: facades, rooms, streets
         bg = _degrade(_jitter_colour(_random_background(bgs, size, rng), rng), rng)
         return Sample(bg, np.zeros((size, size), np.float32), bg, bg)
-    person = people[rng.randrange(len(people))]
-    m = _affine_person(person, size, rng, close_up_prob)
+    person = draw(rng)
     flip = rng.random() < 0.5
-    alpha = _warp(person.alpha, m, size).astype(np.float32) / 255.0
-    if not person.real_only and rng.random() < composite_prob:
-        fg = _jitter_colour(_warp(person.fg, m, size, border=cv2.BORDER_REPLICATE), rng, 0.5)
+    if person.composite_only or (not person.real_only and rng.random() < composite_prob):
+        fg, alpha = _place(person, size, rng, close_up_prob)
+        if rng.random() < second_person_prob:
+            other = draw(rng)
+            if not other.real_only:
+                fg2, a2 = _place(other, size, rng, 0.0)
+                if rng.random() < 0.5:
+                    fg2, a2 = fg2[:, ::-1], a2[:, ::-1]
+                front = a2[..., None]
+                both = alpha + a2 - alpha * a2  # the second person in front of the first
+                fg = ((fg2 * front + fg * (alpha * (1 - a2))[..., None]) / np.maximum(both, 1e-6)[..., None]
+                      + 0.5).clip(0, 255).astype(np.uint8)
+                fg = np.where(both[..., None] > 0, fg, fg2)
+                alpha = both.astype(np.float32)
         bg = _jitter_colour(_random_background(bgs, size, rng), rng, 0.5)
         if rng.random() < 0.3:  # defocused background, as behind a webcam subject
             bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(1.5, 5))
         a = alpha[..., None]
         image = (fg * a + bg * (1 - a) + 0.5).astype(np.uint8)
     else:  # the real photo: real lighting and context; borders outside the photo reflect
+        m = _affine_person(person, size, rng, close_up_prob)
         image = _warp(person.image, m, size, border=cv2.BORDER_REFLECT)
         alpha = _warp(person.alpha, m, size, border=cv2.BORDER_REFLECT).astype(np.float32) / 255.0
         fg = _warp(person.fg, m, size, border=cv2.BORDER_REFLECT)

@@ -31,3 +31,6 @@ def add_stage_options(p: argparse.ArgumentParser, steps_required: bool = True) -
     p.add_argument("--close-up", type=number_in(float, 0.0, 1.0), default=0.0,
                    help="share of full-body people framed head and shoulders (webcam close-ups), 0..1, taken from "
                    "the upper-body framings (40 %%) first, then from the whole-person ones (default: 0)")
+    p.add_argument("--second-person", type=number_in(float, 0.0, 1.0), default=0.0,
+                   help="share of composites with a second person pasted in front of the first (groups), 0..1 "
+                   "(default: 0)")

@@ -1,8 +1,9 @@
 """Teacher labels for photos and video frames that have none: knowledge distillation from peer models.
 
-RVM (a video matting model) gives a soft alpha, run a few recurrent steps on the still image; the MediaPipe
-selfie model gives an independent person mask. A label is kept only where the two agree (IoU of their
-masks), so the student learns from the teacher where it is likely right. The peer files are read where they
+RVM (a video matting model) gives a soft alpha, run a few recurrent steps on the still image; MediaPipe selfie
+and Meet give two independent person probabilities, averaged. A picture is kept only where RVM's mask agrees with
+theirs (IoU), so the student learns where the teachers are likely right; within it, each pixel takes RVM's alpha
+where it is within 0.5 of the two segmenters' mean, else the mean of all three (a pixel they dispute stays soft). The peer files are read where they
 lie (``../shared/models/peers``), never copied; the labels go to the git-ignored training cache.
 """
 from __future__ import annotations
@@ -13,18 +14,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..evaluate import FLICKER_CLIPS
+from ..datasets import FLICKER_CLIPS, default_shared
 from ..foreground import estimate_foreground
 from ..media import VideoReader
 from ..metrics import iou
 from ..peers import PeerModel
 from ..resize import fit_within
-from .data import Person, default_shared
+from .data import Person
 
-MIN_AGREEMENT = 0.85     # IoU between the two teachers' masks
+MIN_AGREEMENT = 0.85     # IoU between RVM's mask and the segmenters' mean
+MAX_DISPUTE = 0.5        # |RVM - segmenters' mean| above which a pixel takes the mean of all three
 MIN_AREA, MAX_AREA = 0.02, 0.95  # person fraction of the picture: skip empty and all-person labels
 RVM_STEPS = 4            # recurrent steps on a still image before its alpha is read
-FRAME_EVERY = 10         # one video frame in ten
+FRAME_EVERY = 6          # one video frame in six
 
 
 def teacher_images(shared: Path, max_side: int = 400):
@@ -43,12 +45,20 @@ def teacher_images(shared: Path, max_side: int = 400):
         reader.close()
 
 
-def label(rvm: PeerModel, selfie: PeerModel, rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
-    """(teacher alpha or None when the teachers disagree, their agreement)."""
+def combine(rvm: np.ndarray, selfie: np.ndarray, meet: np.ndarray) -> tuple[np.ndarray, float]:
+    """(combined alpha, agreement): RVM's alpha where the segmenters' mean is within MAX_DISPUTE of it, else the
+    mean of the three; agreement is the IoU of RVM's mask and the segmenters'."""
+    seg = (selfie + meet) / 2
+    alpha = np.where(np.abs(rvm - seg) <= MAX_DISPUTE, rvm, (rvm + selfie + meet) / 3).astype(np.float32)
+    return alpha, iou(rvm, seg > 0.5)
+
+
+def label(rvm: PeerModel, selfie: PeerModel, meet: PeerModel, rgb: np.ndarray) -> tuple[np.ndarray | None, float]:
+    """(teacher alpha or None when the teachers disagree or the person is too small or too large, agreement)."""
     rvm.reset()
     for _ in range(RVM_STEPS):
-        alpha = rvm(rgb)
-    agreement = iou(alpha, selfie(rgb) > 0.5)
+        r = rvm(rgb)
+    alpha, agreement = combine(r, selfie(rgb), meet(rgb))
     area = float((alpha > 0.5).mean())
     if agreement < MIN_AGREEMENT or not MIN_AREA <= area <= MAX_AREA:
         return None, agreement
@@ -59,11 +69,12 @@ def build(shared: Path, out: Path) -> dict:
     peers = shared / "models" / "peers"
     rvm = PeerModel(peers / "rvm_mobilenetv3.onnx", threads=1)
     selfie = PeerModel(peers / "mediapipe_selfie_256x256.onnx", threads=1)
+    meet = PeerModel(peers / "mediapipe_meet_segm_full_144x256.onnx", threads=1)
     arrays: dict[str, np.ndarray] = {}
     kept = seen = 0
     for name, rgb in teacher_images(shared):
         seen += 1
-        alpha, agreement = label(rvm, selfie, rgb)
+        alpha, agreement = label(rvm, selfie, meet, rgb)
         if alpha is None:
             continue
         a8 = (alpha * 255 + 0.5).astype(np.uint8)

@@ -25,15 +25,16 @@ from ..errors import InputError, LivematteError, SettingsError
 from ..models import WeightsError, create_model, save_weights
 from ..models.registry import float_state, read_weights, same_architecture
 from ..models.shm import fuse_alpha
-from .data import load_cached, make_sample, trimap_from_alpha
+from .data import PersonSampler, load_cached, make_sample, trimap_from_alpha
 from .losses import prediction_loss, trimap_loss
 from .options import STAGES, add_stage_options
 
 TNET_BAND = 0.02  # unknown band half-width, as a fraction of the sample size
 
 
-def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0):
-    samples = [make_sample(people, bgs, size, rng, close_up_prob=close_up) for _ in range(n)]
+def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0, second_person=0.0):
+    samples = [make_sample(people, bgs, size, rng, close_up_prob=close_up, second_person_prob=second_person)
+               for _ in range(n)]
     fixed_band = max(2, round(size * TNET_BAND))
     tri = [trimap_from_alpha(s.alpha, rng.randint(2, max(3, size // 12)) if mnet_bands else fixed_band)
            for s in samples]
@@ -135,7 +136,7 @@ def load_start(model, path: Path, model_name: str = "shm") -> list[str]:
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
           model_name: str = "shm", ckpt_every: int = 50, val_every: int = 250, seed: int = 0,
           threads: int | None = None, export: Path | None = None, name: str | None = None,
-          init: Path | None = None, close_up: float = 0.0):
+          init: Path | None = None, close_up: float = 0.0, second_person: float = 0.0):
     if threads:
         torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -179,8 +180,10 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     torch.manual_seed(seed + start)
     people, bgs = load_cached(shared, runs / "cache", train=True)
     held_people, held_bgs = load_cached(shared, runs / "cache", train=False)
-    print(f"{stage}: {len(people)} training people ({sum(p.real_only for p in people)} teacher-labelled), "
-          f"{len(bgs)} backgrounds; {len(held_people)} held-out people", flush=True)
+    sampler = PersonSampler(people)
+    counts = ", ".join(f"{s} {len(sampler.by_source[s])} ({w:.0%})" for s, w in zip(sampler.sources, sampler.weights))
+    print(f"{stage}: {len(people)} training people by source (share of draws): {counts}; {len(bgs)} backgrounds; "
+          f"{len(held_people)} held-out people", flush=True)
     vrng = random.Random(1)  # fixed validation set of held-out composites
     val = [batch(held_people, held_bgs, size, 16, vrng, stage == "mnet") for _ in range(4)]
     val = [{k: v.to(device) for k, v in b.items()} for b in val]
@@ -188,15 +191,16 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
 
     def save_checkpoint():
         save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                     "py_rng": random.getstate(), "stage": stage, "size": size, "close_up": close_up}, ckpt_path)
+                     "py_rng": random.getstate(), "stage": stage, "size": size, "close_up": close_up,
+                     "second_person": second_person}, ckpt_path)
 
     rng = random
     t0 = time.time()
     step = start
     try:
         while step < steps:
-            b = {k: v.to(device) for k, v in batch(people, bgs, size, batch_size, rng, stage == "mnet",
-                                                   close_up).items()}
+            b = {k: v.to(device) for k, v in batch(sampler, bgs, size, batch_size, rng, stage == "mnet",
+                                                   close_up, second_person).items()}
             # cosine decay over the stage, floor at 5 %
             for g in opt.param_groups:
                 g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, step / steps))))
@@ -223,7 +227,8 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     if export is not None:
         save_weights(model.cpu().eval(), export, model_name,
                      meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh",
-                           **({"init": str(init)} if init else {}), **({"close_up": close_up} if close_up else {})})
+                           **({"init": str(init)} if init else {}), **({"close_up": close_up} if close_up else {}),
+                           **({"second_person": second_person} if second_person else {})})
         print(f"exported {export}")
 
 
@@ -241,7 +246,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads,
-              export=a.export, name=a.name, init=a.init, close_up=a.close_up)
+              export=a.export, name=a.name, init=a.init, close_up=a.close_up, second_person=a.second_person)
     except LivematteError as exc:
         ap.exit(exc.exit_code, f"{ap.prog}: error: {exc}\n")
 
