@@ -270,7 +270,8 @@ def _quality(model, data: EvalData) -> dict:
                                             speed_frames=0).items() if k not in ("model", "ms_640x480")}
 
 
-def run_eval(models: dict[str, Callable], data: EvalData | dict[str, EvalData], json_path: Path | None = None) -> list[dict]:
+def run_eval(models: dict[str, Callable], data: EvalData | dict[str, EvalData],
+             json_path: Path | None = None) -> list[dict]:
     groups = data if isinstance(data, dict) else {"photos": data}
     rows = [evaluate_groups(name, m, groups) for name, m in models.items()]
     if json_path is not None:

@@ -181,7 +181,7 @@ def _affine_person(person: Person, size: int, rng: random.Random, close_up_prob:
         scale = min(2.0, size * rng.uniform(0.3, 0.95) / max(bw, bh))
         cx = (x0 + x1) / 2 + rng.uniform(-0.3, 0.3) * size / scale
         cy = (y0 + y1) / 2 + rng.uniform(-0.2, 0.2) * size / scale
-    elif full_body and mode < close_up_prob:  # webcam close-up: head and shoulders (or neck), the body cut at the bottom
+    elif full_body and mode < close_up_prob:  # webcam close-up: head and shoulders, the body cut at the bottom
         view_h = bh * rng.uniform(0.14, 0.28)  # of a full-body person; the head is about 1/8 of the height
         scale = size * rng.uniform(0.8, 1.0) / view_h
         head = a[y0:y0 + max(1, int(0.5 * view_h))] > 127  # centre on the head, not on the whole body

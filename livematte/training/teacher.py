@@ -3,8 +3,9 @@
 RVM (a video matting model) gives a soft alpha, run a few recurrent steps on the still image; MediaPipe selfie
 and Meet give two independent person probabilities, averaged. A picture is kept only where RVM's mask agrees with
 theirs (IoU), so the student learns where the teachers are likely right; within it, each pixel takes RVM's alpha
-where it is within 0.5 of the two segmenters' mean, else the mean of all three (a pixel they dispute stays soft). The peer files are read where they
-lie (``../shared/models/peers``), never copied; the labels go to the git-ignored training cache.
+where it is within 0.5 of the two segmenters' mean, else the mean of all three (a pixel they dispute stays soft).
+The peer files are read where they lie (``../shared/models/peers``), never copied; the labels go to the git-ignored
+training cache.
 """
 from __future__ import annotations
 
