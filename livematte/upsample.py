@@ -2,8 +2,7 @@
 
 The linear coefficients of the guided filter (He et al.) are fitted at the low resolution, upsampled
 bilinearly, and applied to the full-resolution grey guide, so that full-resolution edges shape the alpha
-at almost the cost of a bilinear resize. OpenCV on CPU (about 20× faster than kornia there); a torch
-version for the CUDA path.
+at almost the cost of a bilinear resize. OpenCV, on the CPU for every device (the CUDA path hands its alpha back).
 """
 from __future__ import annotations
 
@@ -44,23 +43,3 @@ def bilinear_upsample(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """alpha h×w float32 -> size (H, W) float32."""
     H, W = size
     return cv2.resize(alpha, (W, H), interpolation=cv2.INTER_LINEAR)
-
-
-def guided_upsample_torch(alpha, guide, radius: int = 1, eps: float = 1e-3):
-    """Torch/kornia version for the GPU path. alpha N×1×h×w, guide N×3×H×W in [0, 1] -> N×1×H×W."""
-    import kornia
-    import torch.nn.functional as F
-
-    h, w = alpha.shape[-2:]
-    gray_full = kornia.color.rgb_to_grayscale(guide)
-    small = F.interpolate(gray_full, size=(h, w), mode="area")
-    k = (2 * radius + 1, 2 * radius + 1)
-    blur = lambda x: kornia.filters.box_blur(x, k, border_type="replicate")  # noqa: E731
-    mean_i, mean_p = blur(small), blur(alpha)
-    cov_ip = blur(small * alpha) - mean_i * mean_p
-    var_i = blur(small * small) - mean_i * mean_i
-    a = cov_ip / (var_i + eps)
-    b = mean_p - a * mean_i
-    a = F.interpolate(blur(a), size=guide.shape[-2:], mode="bilinear", align_corners=False)
-    b = F.interpolate(blur(b), size=guide.shape[-2:], mode="bilinear", align_corners=False)
-    return (a * gray_full + b).clamp_(0, 1)
