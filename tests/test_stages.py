@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from livematte.composite import (BlurBackground, ColourBackground, ImageBackground, TransparentBackground,
-                                 composite, cover_resize, parse_background, parse_colour, render_output, to_rgba)
+                                 blur_background, composite, cover_resize, parse_background, parse_colour, render_output, to_rgba)
 from livematte.errors import SettingsError
 from livematte.foreground import decontaminate, estimate_foreground
 from livematte.resize import extend_bottom, fit_within, shrink
@@ -157,6 +157,24 @@ def test_blur_background_removes_detail():
     frame[::2] = 255
     out = BlurBackground(10).render(frame)
     assert out.shape == frame.shape and out.std() < 0.1 * frame.std()
+
+
+def test_a_blurred_background_does_not_halo_the_person():
+    """A bright person on a dark scene: next to the person, the blurred background stays dark (a plain blur of
+    the frame spreads the person's light around them)."""
+    frame = np.full((240, 320, 3), 20, np.uint8)
+    alpha = np.zeros((240, 320), np.float32)
+    alpha[40:240, 120:200] = 1.0
+    frame[alpha > 0.5] = 240
+    ring = np.zeros_like(alpha, bool)
+    ring[30:240, 105:215] = True
+    ring &= alpha == 0  # 10-15 px around the person
+    out = render_output(frame, alpha, BlurBackground(12), "composite")
+    plain = blur_background(frame, 12)
+    assert plain[ring].mean() > 60  # what the old blur did: the person's light around them
+    assert out[ring].max() <= 22 and out[alpha > 0.5].min() == 240
+    # a person filling the frame leaves no background: still a blur, no error
+    assert BlurBackground(12).render(frame, np.ones_like(alpha)).shape == frame.shape
 
 
 def test_render_output_types():
