@@ -13,7 +13,6 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -21,7 +20,9 @@ import av
 import cv2
 import numpy as np
 
-from .live import parse_size
+from .engine import Matter
+from .interfaces import LiveEngine, MatteEngine
+from .live.frames import parse_size
 from .media import VideoReader
 
 
@@ -86,11 +87,12 @@ class _Window:
     stage_times: dict[str, list[float]]
 
 
-def _live_window(matter: Callable, clip: Path, fps: float, seconds: float, warmup: float) -> _Window:
+def _live_window(matter: LiveEngine, clip: Path, fps: float, seconds: float, warmup: float) -> _Window:
     """The live path itself (``LiveSession``): ``clip`` as a camera at ``fps`` → matte → blurred-background
     composite → a null sink paced at ``fps``, measured over ``seconds`` of steady running after ``warmup``
     seconds (first inferences, queues filling) that are not counted."""
-    from .live import FileCamera, LiveSession
+    from .live.session import LiveSession
+    from .live.sources import FileCamera
     from .presets import Settings
     from .virtualcam import NullSink
 
@@ -139,7 +141,7 @@ def _summarise(windows: list[_Window], label: str, size: str, decode: float) -> 
                       sum(w.dropped for w in windows), stages)
 
 
-def bench_offline(matter, clip: Path, label: str) -> dict:
+def bench_offline(matter: MatteEngine, clip: Path, label: str) -> dict:
     from .offline import convert_video
 
     timings: dict[str, list[float]] = {}
@@ -148,10 +150,10 @@ def bench_offline(matter, clip: Path, label: str) -> dict:
                                timings=timings)
     row = {"model": label, "fps": result.frames_written / result.seconds, "frames": result.frames_written,
            "stages_ms": {k: _median_ms(v) for k, v in timings.items()}}
-    if hasattr(matter, "tnet_size"):  # livematte's engine: say how it ran
-        row["engine"] = {"model": matter.model_name, "tnet": matter.tnet_size, "mnet": matter.mnet_size,
-                         "tnet_passes": matter.tnet_passes, "pixel_budget": matter.pixel_budget,
-                         "backend": matter.backend}
+    if isinstance(matter, Matter):  # livematte's engine: say how it ran
+        c = matter.config
+        row["engine"] = {"model": c.model, "tnet": c.tnet_size, "mnet": c.mnet_size, "tnet_passes": c.tnet_passes,
+                         "pixel_budget": c.pixel_budget, "backend": matter.backend}
     return row
 
 
@@ -159,9 +161,9 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_bench(models: dict[str, Callable], sizes: list[str], fps: float = 30, seconds: float = 4.0,
+def run_bench(models: dict[str, LiveEngine], sizes: list[str], fps: float = 30, seconds: float = 4.0,
               input_clip: Path | None = None, offline_frames: int = 60, log: Callable[[str], None] = print,
-              offline_models: dict[str, Callable] | None = None, rounds: int = 3) -> dict:
+              offline_models: dict[str, MatteEngine] | None = None, rounds: int = 3) -> dict:
     """Per size, the models take turns ``rounds`` times, ``seconds / rounds`` each, and each model's figures are
     pooled over its turns: a shared machine's speed drifts over seconds (by a third on this project's VM), and
     taking turns lets the drift weigh on every model alike, which one stretch per model did not.

@@ -17,8 +17,10 @@ from typing import Callable, Union
 import numpy as np
 
 from .composite import OUTPUT_TYPES, Background, parse_background, render_output
+from .config import EngineConfig
 from .engine import Matter
 from .errors import OutputError, SettingsError
+from .interfaces import MatteEngine
 from .media import (VideoReader, open_writer, output_kind, png_sequence_files, png_sequence_target, read_image,
                     replace_png_sequence, supports_alpha, write_image)
 from .pipeline import Pipeline
@@ -62,20 +64,6 @@ def check_output(input_path: Path, output: Path, overwrite: bool, alpha_channel:
     return kind
 
 
-def parse_smoothing(spec: str) -> tuple[str, float]:
-    """'none', 'ema', 'motion', optionally ':STRENGTH' (0..0.95), e.g. 'motion:0.6'."""
-    mode, _, value = spec.partition(":")
-    strength = 0.6
-    if value:
-        try:
-            strength = float(value)
-        except ValueError:
-            raise SettingsError(f"smoothing strength must be a number, not {value!r}") from None
-    if mode not in ("none", "ema", "motion") or not 0.0 <= strength <= 0.95:
-        raise SettingsError(f"smoothing must be none, ema[:S] or motion[:S] with S in 0..0.95, not {spec!r}")
-    return mode, strength
-
-
 @dataclass
 class ConvertResult:
     output: Path
@@ -93,15 +81,15 @@ class ConversionInterrupted(KeyboardInterrupt):
         self.result = result
 
 
-MatterSource = Union[Matter, Callable[[], Matter], None]
+MatterSource = Union[MatteEngine, Callable[[], MatteEngine], None]
 
 
-def _get_matter(matter: MatterSource, **defaults) -> Matter:
-    """A matting model (a Matter, or any callable with ``reset()`` such as a peer model), a factory of one
-    (called only once the inputs are known to be good), or None for the default."""
+def _get_matter(matter: MatterSource, default: EngineConfig) -> MatteEngine:
+    """A matting engine (a Matter, a peer model), a factory of one (called only once the inputs are known to be
+    good), or None for a Matter of ``default``."""
     if matter is None:
-        return Matter(**defaults)
-    return matter if hasattr(matter, "reset") else matter()
+        return Matter(default)
+    return matter if isinstance(matter, MatteEngine) else matter()
 
 
 def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | None = None, *,
@@ -122,7 +110,7 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
     reader = VideoReader(input_path)
     info = reader.info
     try:
-        matter = _get_matter(matter, smoothing="motion")
+        matter = _get_matter(matter, EngineConfig.offline())
     except BaseException:
         reader.close()
         raise
@@ -229,7 +217,7 @@ def convert_image(input_path: str | os.PathLike, output: str | os.PathLike, *, b
         raise OutputError(f"output {out} is the input file")
     bg = parse_background(background)
     rgb = read_image(input_path)
-    matter = _get_matter(matter)
+    matter = _get_matter(matter, EngineConfig())  # a photo: no temporal smoothing
     matter.reset()
     alpha = matter(rgb)
     image = render_output(rgb, alpha, bg, output_type)

@@ -11,6 +11,7 @@ import io
 import time
 import warnings
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -48,42 +49,19 @@ def export_onnx(model: nn.Module) -> tuple[bytes, bytes]:
     return tnet, refine
 
 
-CALIBRATION_CLIP = Path(__file__).resolve().parent / "assets" / "demo.mp4"  # people, shipped with the package
-
-
-def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
-    """The T-Net graph with int8 weights (in 7 bits, below) and activations (ONNX Runtime static quantization, QDQ,
-    per channel), calibrated on frames of the bundled demo clip at T-Net size ``side``. Measured on a 2-core
-    AVX512-VNNI CPU (8-bit weights then): T-Net 4.3 -> 3.3 ms at 256 px, the same held-out IoU and SAD; on one without
-    VNNI int8 was about as fast as float. The refinement graph gained nothing from int8, so it stays float. Calibrate
-    at the size it will run: shm at 320 calibrated at 256 lost a little (held-out SAD 6.64, edge flicker 16.58 per
-    mille, against 6.59 and 16.38 calibrated at 320; float: 6.60, 15.72)."""
-    import itertools
+def quantize_tnet(graph: bytes, images: Sequence[np.ndarray]) -> bytes:
+    """The T-Net graph with int8 weights (7 bits, below) and activations (ONNX Runtime static quantization, QDQ,
+    per channel), calibrated on ``images`` (uint8 RGB at the T-Net's input size: calibrate at the size it will
+    run). The refinement graph gained nothing from int8, so it stays float (model card)."""
     import logging
     import tempfile
 
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from .engine import working_size  # (the engine imports this module first)
-    from .media import VideoReader
-    from .resize import shrink
-
-    reader = VideoReader(CALIBRATION_CLIP)
-    step = max(1, (reader.info.frames or frames) // frames)
-    images = [f.rgb for f in itertools.islice(reader, 0, step * frames, step)]  # decoding stops there
-    reader.close()
-
-    def feed(rgb):
-        # Near the engine's T-Net input: the engine sizes the frame extended by the bottom context, and live's pixel
-        # budget gives 4:3 frames a little less; close enough for the activation ranges that calibration measures.
-        # (Offline T-Net passes after the first are larger than ``side``: int8 is measured as live runs it, one pass.)
-        h, w = working_size(*rgb.shape[:2], side, 32, allow_upscale=True)
-        return {"image_small": OnnxModel._tensor(shrink(rgb, (w, h)))}
-
     class Frames(CalibrationDataReader):
         def __init__(self):
-            self._feeds = iter([feed(rgb) for rgb in images])
+            self._feeds = iter([{"image_small": OnnxModel._tensor(image)} for image in images])
 
         def get_next(self):
             return next(self._feeds, None)
@@ -96,9 +74,8 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
             src, pre, out = (Path(tmp) / n for n in ("tnet.onnx", "pre.onnx", "int8.onnx"))
             src.write_bytes(graph)
             quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-            # Weights in 7 bits (reduce_range): without VNNI (most laptops' CPUs), ONNX Runtime multiplies uint8 by
-            # int8 with an instruction whose 16-bit sums saturate at 8-bit weights. Held out on such a CPU, shm-lite
-            # live: SAD 7.55, close-up IoU 0.909 at 8 bits; 7.44, 0.913 at 7 bits, as float (7.45, 0.914).
+            # Weights in 7 bits (reduce_range): without VNNI, ONNX Runtime's uint8 x int8 kernels sum pairs of
+            # products in 16 bits, which saturate with 8-bit weights (model card).
             quantize_static(str(pre), str(out), Frames(), quant_format=QuantFormat.QDQ, per_channel=True,
                             reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
             return out.read_bytes()
@@ -109,10 +86,11 @@ def quantize_tnet(graph: bytes, side: int = 256, frames: int = 10) -> bytes:
 class OnnxModel:
     """Callable like the engine's torch path: (uint8 image at M-Net size, one or more uint8 images at T-Net sizes)
     -> alpha.
-    ``timings`` holds the last call's T-Net and M-Net seconds. ``tnet_side``: the T-Net size the int8 graph is
-    calibrated at."""
+    ``timings`` holds the last call's T-Net and M-Net seconds. With ``int8_calibration`` (T-Net inputs, see
+    ``quantize_tnet``) the T-Net runs in int8."""
 
-    def __init__(self, model: nn.Module, threads: int | None = None, int8_tnet: bool = False, tnet_side: int = 256):
+    def __init__(self, model: nn.Module, threads: int | None = None,
+                 int8_calibration: Sequence[np.ndarray] | None = None):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -122,9 +100,9 @@ class OnnxModel:
         # Spinning threads win in isolation but collapse when the cores are shared (see livematte bench).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         tnet, refine = export_onnx(model)
-        if int8_tnet:
+        if int8_calibration is not None:
             try:
-                tnet = quantize_tnet(tnet, side=tnet_side)
+                tnet = quantize_tnet(tnet, int8_calibration)
             except Exception as exc:  # the quantizer's own errors: keep the float T-Net, not fall back to torch
                 warnings.warn(f"int8 T-Net unavailable ({exc}); running it in float", RuntimeWarning, stacklevel=2)
         self.tnet_graph = tnet  # kept to be inspected (tests: really quantized)

@@ -32,17 +32,12 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
     import tomli as tomllib
 
 from .composite import VIDEO_EXTENSIONS, parse_background, parse_colour
+from .config import DEFAULT_QUALITY, QUALITIES
 from .edges import MAX_EDGE_PX
 from .errors import SettingsError
+from .smoothing import MAX_STRENGTH, MODES as SMOOTHING_MODES
 
 BACKGROUND_KINDS = ("none", "colour", "image", "video", "blur", "transparent")
-SMOOTHING_MODES = ("none", "ema", "motion")
-# (T-Net, M-Net) input, long side in px: "balanced" is what livematte bench measured as the live sweet spot on a
-# 2-core CPU, "high" the engine's offline default (livematte.engine.TNET_SIZE, MNET_SIZE; a test keeps them equal).
-QUALITY_SIZES = {"fast": (192, 192), "balanced": (256, 256), "high": (320, 384)}
-# The model each quality runs unless --model is given: at live sizes "shm-lite" is the more accurate on the held-out
-# split and its two nets take about a third less time; at "high" "shm" has the steadier edges (model card).
-QUALITY_MODELS = {"fast": "shm-lite", "balanced": "shm-lite", "high": "shm"}
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"
 MAX_NAME = 60
 
@@ -57,11 +52,11 @@ class Settings:
     video: str = ""                   # for background "video": a file, looped
     blur: int = 12                    # for background "blur": 1..100
     smoothing: str = "motion"         # temporal smoothing of the matte: none, ema or motion
-    smoothing_strength: float = 0.6   # 0..0.95
+    smoothing_strength: float = 0.6   # 0..MAX_STRENGTH
     feather: int = 0                  # px of edge softening, 0..MAX_EDGE_PX
     shrink: int = 0                   # px of edge erosion, 0..MAX_EDGE_PX
     threshold: float = 0.0            # hard cut at this alpha; 0 = off, else 0.05..0.95
-    quality: str = "balanced"         # working resolution: one of QUALITY_SIZES
+    quality: str = DEFAULT_QUALITY    # working resolution: one of livematte.config.QUALITIES
     mirror: bool = False              # flip left-right, as a selfie view
 
     def __post_init__(self):
@@ -118,15 +113,15 @@ def _problems(s: Settings) -> list[str]:
         problems.append(f"blur must be 1..100, not {s.blur}")
     if s.smoothing not in SMOOTHING_MODES:
         problems.append(f"smoothing must be one of {', '.join(SMOOTHING_MODES)}, not {s.smoothing!r}")
-    if not 0.0 <= s.smoothing_strength <= 0.95:
-        problems.append(f"smoothing_strength must be 0..0.95, not {s.smoothing_strength}")
+    if not 0.0 <= s.smoothing_strength <= MAX_STRENGTH:
+        problems.append(f"smoothing_strength must be 0..{MAX_STRENGTH}, not {s.smoothing_strength}")
     for name in ("feather", "shrink"):
         if not 0 <= getattr(s, name) <= MAX_EDGE_PX:
             problems.append(f"{name} must be 0..{MAX_EDGE_PX} px, not {getattr(s, name)}")
     if s.threshold != 0.0 and not 0.05 <= s.threshold <= 0.95:
         problems.append(f"threshold must be 0 (off) or 0.05..0.95, not {s.threshold}")
-    if s.quality not in QUALITY_SIZES:
-        problems.append(f"quality must be one of {', '.join(QUALITY_SIZES)}, not {s.quality!r}")
+    if s.quality not in QUALITIES:
+        problems.append(f"quality must be one of {', '.join(QUALITIES)}, not {s.quality!r}")
     return problems
 
 

@@ -1,9 +1,31 @@
-"""Working copies of a frame: downscaling by area averaging, fast for any factor; fitting within a size;
-extension below."""
+"""Working copies of a frame: their sizes, downscaling by area averaging (fast for any factor), fitting within a
+size, extension below."""
 from __future__ import annotations
+
+import math
 
 import cv2
 import numpy as np
+
+
+def _round_to(x: float, multiple: int) -> int:
+    return max(multiple, int(round(x / multiple)) * multiple)
+
+
+def working_size(height: int, width: int, size: int, multiple: int, allow_upscale: bool,
+                 pixel_budget: bool = False) -> tuple[int, int]:
+    """(h, w) for a network input, the shape kept: ``size`` on the long side. With ``pixel_budget``, also at most
+    the pixels of a 16:9 frame of that long side, so that a 4:3 webcam costs no more per frame than a 16:9 one
+    (224x168 instead of 256x192 for a size of 256). Not above the input unless allowed; each side a multiple."""
+    scale = size / max(height, width)
+    if pixel_budget:
+        scale = min(scale, size * math.sqrt(9 / 16 / (height * width)))
+    if not allow_upscale:
+        scale = min(1.0, scale)
+    h, w = _round_to(height * scale, multiple), _round_to(width * scale, multiple)
+    if not allow_upscale:  # nor may the rounding make a side longer than the input's
+        h, w = min(h, max(multiple, height // multiple * multiple)), min(w, max(multiple, width // multiple * multiple))
+    return h, w
 
 
 def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 MODES = ("none", "ema", "motion")
+MAX_STRENGTH = 0.95  # the most the settings and options offer; nearer 1 the matte would hardly follow the person
 
 
 def ema_step(previous: np.ndarray, current: np.ndarray, strength: float) -> np.ndarray:

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from livematte import LivematteError, Matter
 from livematte.cli.argtypes import number_in
-from livematte.engine import MNET_SIZE_RANGE, TNET_PASSES_RANGE, TNET_SIZE_RANGE
+from livematte.config import MNET_SIZE_RANGE, TNET_PASSES_RANGE, TNET_SIZE_RANGE
 from livematte.evaluate import heldout_data
 from livematte.metrics import iou
 from livematte.models import list_models
@@ -57,7 +57,7 @@ def oracle_scores(a: argparse.Namespace) -> dict[str, list[float]]:
     sizes = {k: v for k, v in (("tnet_size", a.tnet_size), ("mnet_size", a.mnet_size),
                                ("tnet_passes", a.tnet_passes)) if v is not None}
     # the torch backend: the trimap is read where the engine hands it to the M-Net
-    matter = Matter(a.model, weights=a.weights, backend="torch", bottom_context=0.0, **sizes)
+    matter = Matter(model=a.model, weights=a.weights, backend="torch", bottom_context=0.0, **sizes)
     seen = {}
     refine = matter.model.refine
 

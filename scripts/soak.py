@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from livematte import Matter
-from livematte.live import CapturedFrame, LiveSession, parse_size
+from livematte.live.frames import CapturedFrame, parse_size
+from livematte.live.session import LiveSession
 from livematte.presets import Settings
 from livematte.virtualcam import NullSink
 

@@ -1,5 +1,6 @@
-"""Test doubles for the live path: a recording pyvirtualcam backend, a camera that stops delivering, a
-matte with a known shape. The live pipeline tests themselves use the real tiny Matter."""
+"""Test doubles for the live path: a recording pyvirtualcam backend, a camera that stops delivering, engines
+(``livematte.interfaces.LiveEngine``) with a known matte or behaviour. The live pipeline tests themselves use the
+real tiny Matter."""
 from __future__ import annotations
 
 import threading
@@ -98,13 +99,37 @@ class FakeCapture:
         self.released = True
 
 
-class StubMatter:
-    """A matte with a known shape: 1 inside the central half of the frame, 0 outside (UI tests only)."""
+class FakeEngine:
+    """The ``LiveEngine`` interface with nothing behind it: subclasses give ``__call__``."""
+
+    trained = True
+    model_name = "fake"
+
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self.settings: list[tuple] = []  # every smoothing and quality it was asked for
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        pass
+
+    def set_smoothing(self, mode: str, strength: float) -> None:
+        self.settings.append(("smoothing", mode, strength))
+
+    def set_quality(self, quality: str) -> None:
+        self.settings.append(("quality", quality))
+
+
+class StubMatter(FakeEngine):
+    """A matte with a known shape: 1 inside the central half of the frame, 0 outside."""
 
     trained = False
     model_name = "stub"
 
     def __init__(self):
+        super().__init__()
         self.calls = 0
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
@@ -114,19 +139,41 @@ class StubMatter:
         alpha[h // 4:3 * h // 4, w // 4:3 * w // 4] = 1.0
         return alpha
 
-    def reset(self) -> None:
+
+class WrappedEngine(FakeEngine):
+    """A real engine behind a test's behaviour (``before_call``): the engine's interface passed through."""
+
+    def __init__(self, engine):
+        super().__init__()
+        self.engine, self.calls = engine, 0
+        self.model_name, self.trained = engine.model_name, engine.trained
+
+    def before_call(self) -> None:
         pass
 
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        self.before_call()
+        alpha = self.engine(rgb)
+        self.timings = self.engine.timings
+        return alpha
 
-class SlowMatter:
-    """The real matter behind a fixed delay: a CPU that cannot keep up."""
+    def reset(self) -> None:
+        self.engine.reset()
+
+    def set_smoothing(self, mode: str, strength: float) -> None:
+        self.engine.set_smoothing(mode, strength)
+
+    def set_quality(self, quality: str) -> None:
+        self.engine.set_quality(quality)
+
+
+class SlowMatter(WrappedEngine):
+    """The real engine behind a fixed delay: a CPU that cannot keep up."""
 
     def __init__(self, matter, delay: float):
-        self.matter, self.delay = matter, delay
+        super().__init__(matter)
+        self.delay = delay
 
-    def __call__(self, rgb):
+    def before_call(self) -> None:
         time.sleep(self.delay)
-        return self.matter(rgb)
-
-    def reset(self):
-        self.matter.reset()

@@ -2,7 +2,7 @@
 import json
 
 from livematte.bench import format_report, ratios, run_bench
-from livematte.live import parse_size
+from livematte.live.frames import parse_size
 from livematte.cli import main
 
 
@@ -60,7 +60,7 @@ def test_bench_cli_writes_json(tmp_path, capsys):
 
 
 def test_bench_cli_converts_the_offline_clip_as_livematte_video_does(tmp_path):
-    from livematte.engine import MNET_SIZE, TNET_PASSES, TNET_SIZE
+    from livematte.config import MNET_SIZE, TNET_PASSES, TNET_SIZE
 
     out = tmp_path / "bench.json"
     args = ["bench", "--sizes", "64x48", "--seconds", "0.3", "--rounds", "1", "--offline-frames", "2",

@@ -166,23 +166,34 @@ def test_ctrl_c_in_a_verb_is_still_interrupted_130(monkeypatch, capsys):
     assert capsys.readouterr().err == "livematte: interrupted\n"
 
 
-def test_each_verb_has_its_model_and_sizing_by_default():
-    """Live verbs: the lite model (live and ui: the quality's, None here), a pixel budget; offline: shm, long side."""
-    from livematte.cli import build_parser
+def test_each_verb_runs_its_named_engine_configuration_with_the_options_given():
+    """Live verbs: the lite model at the quality's sizes, a pixel budget, one T-Net pass; offline: shm, long side,
+    several passes. The options given change only their own fields."""
+    from livematte.cli import bench, build_parser, eval as eval_verb, image, live, video
+    from livematte.config import EngineConfig
+    from livematte.presets import Settings
 
     parser = build_parser()
-    expected = [("live", [], None, True), ("ui", [], None, True), ("bench", [], "shm-lite", True),
-                ("video", ["x.mp4"], "shm", False), ("image", ["x.png"], "shm", False), ("eval", [], "shm", False)]
-    for verb, extra, model, budget in expected:
-        args = parser.parse_args([verb, *extra])
-        assert (args.model, args.pixel_budget) == (model, budget), verb
-    from livematte.cli.eval import live_engine_args
+    offline, live_default = EngineConfig.offline(), EngineConfig.live()
+    assert video.engine_config(parser.parse_args(["video", "x.mp4"])) == offline
+    assert image.engine_config(parser.parse_args(["image", "x.png"])) == EngineConfig()  # photos: no smoothing
+    assert eval_verb.engine_configs(parser.parse_args(["eval"])) == (offline, live_default)
+    assert bench.engine_configs(parser.parse_args(["bench"])) == (live_default, offline)
+    for verb in ("live", "ui"):
+        assert live.live_engine_config(parser.parse_args([verb]), Settings()) == live_default, verb
+    assert (live_default.model, live_default.pixel_budget, live_default.tnet_passes) == ("shm-lite", True, 1)
+    assert (offline.model, offline.pixel_budget) == ("shm", False) and offline.tnet_passes > 1
+    assert live.live_engine_config(parser.parse_args(["live"]), Settings(quality="high")) == EngineConfig.live("high")
 
-    live = live_engine_args(parser.parse_args(["eval", "--live", "--device", "cpu", "--bottom-context", "0.05"]))
-    assert (live.model, live.tnet_size, live.mnet_size, live.pixel_budget, live.int8_tnet, live.threads,
-            live.smoothing, live.device, live.bottom_context, live.tnet_passes) == ("shm-lite", 256, 256, True, True, 1,
-                                                                                    "motion", "cpu", 0.05, 1)
-    assert parser.parse_args(["live", "--no-pixel-budget"]).pixel_budget is False
-    assert parser.parse_args(["live"]).tnet_passes == 1  # live: one T-Net pass, for time; offline: several
-    assert parser.parse_args(["video", "x.mp4"]).tnet_passes == parser.parse_args(["eval"]).tnet_passes > 1
-    assert parser.parse_args(["video", "x.mp4", "--pixel-budget"]).pixel_budget is True
+    _, live_row = eval_verb.engine_configs(parser.parse_args(["eval", "--device", "cpu", "--bottom-context", "0.05"]))
+    assert live_row == live_default.replace(device="cpu", bottom_context=0.05)
+    assert video.engine_config(parser.parse_args(["video", "x.mp4", "--pixel-budget", "--smoothing", "ema:0.3"])) == \
+        offline.replace(pixel_budget=True, smoothing="ema", smoothing_strength=0.3)
+    args = parser.parse_args(["live", "--no-pixel-budget", "--tnet-size", "128", "--smoothing", "none"])
+    assert live.live_engine_config(args, Settings(smoothing="none")) == \
+        live_default.replace(pixel_budget=False, tnet_size=128, smoothing="none")
+    pinned = live.live_engine_config(parser.parse_args(["live", "--model", "shm-lite"]), Settings())
+    assert not pinned.model_follows_quality and pinned.at_quality("high").model == "shm-lite"
+    assert live.live_engine_config(parser.parse_args(["live"]), Settings()).at_quality("high").model == "shm"
+    assert bench.engine_configs(parser.parse_args(["bench", "--device", "cpu", "--smoothing", "ema"]))[1] == \
+        offline.replace(device="cpu", smoothing="ema")

@@ -5,9 +5,8 @@ import pytest
 import torch
 
 from livematte import InputError, Matter, SettingsError
-from livematte.engine import working_size
 from livematte.presets import Settings
-from livematte.resize import shrink
+from livematte.resize import shrink, working_size
 
 
 @pytest.mark.parametrize("shape", [(48, 64, 3), (31, 17, 3), (120, 90, 3), (16, 16, 3)])
@@ -50,8 +49,10 @@ def test_bad_settings_are_typed_errors():
         Matter(model="no-such-model", weights=None)
     with pytest.raises(SettingsError):
         Matter(model="shm-tiny", weights=None, device="tpu")
-    with pytest.raises(ValueError):
+    with pytest.raises(SettingsError):
         Matter(model="shm-tiny", weights=None, smoothing="wobble")
+    with pytest.raises(TypeError):
+        Matter("shm-tiny")  # an EngineConfig, or keyword settings
     for share in (-0.1, 1.5, float("nan")):
         with pytest.raises(SettingsError):
             Matter(model="shm-tiny", weights=None, bottom_context=share)
@@ -233,7 +234,7 @@ def test_onnx_graphs_refuse_sizes_they_were_not_traced_for(tiny_matter):
 def test_a_failed_int8_quantization_keeps_the_onnx_backend_with_a_float_tnet(monkeypatch):
     import livematte.onnx_backend as onnx_backend
 
-    def broken(graph, side):
+    def broken(graph, images):
         raise RuntimeError("Incomplete symbolic shape inference")
 
     monkeypatch.setattr(onnx_backend, "quantize_tnet", broken)
@@ -257,17 +258,19 @@ def test_int8_tnet_weights_use_seven_bits(tiny_matter_factory):
 def test_int8_tnet_is_calibrated_at_the_size_it_runs(monkeypatch, tiny_matter_factory):
     """Also after live's quality switch, with the model kept ("fast" -> "balanced": shm-lite both) or changed."""
     import livematte.onnx_backend as onnx_backend
-    from livematte.live import configure_matter
-    from livematte.presets import QUALITY_SIZES
+    from livematte.config import QUALITY_SIZES
+    from livematte.live.processor import configure_engine
 
-    sides = []
-    monkeypatch.setattr(onnx_backend, "quantize_tnet", lambda graph, side: sides.append(side) or graph)
+    sides = []  # the long side of the calibration images, per quantization
+    monkeypatch.setattr(onnx_backend, "quantize_tnet",
+                        lambda graph, images: sides.append({max(i.shape[:2]) for i in images}) or graph)
     m = tiny_matter_factory(tnet_size=96, int8_tnet=True)
-    configure_matter(m, Settings(quality="fast"))  # the quality it is taken to be built for: sizes kept
-    configure_matter(m, Settings(quality="balanced"))
-    m.use_model("shm-tiny", None)
-    m.set_sizes(QUALITY_SIZES["balanced"][0], 128)  # the M-Net's size alone: no new calibration
-    assert sides == [96, QUALITY_SIZES["balanced"][0], QUALITY_SIZES["balanced"][0]]
+    configure_engine(m, Settings(quality="fast"))  # the quality it is taken to be built for: sizes kept
+    configure_engine(m, Settings(quality="balanced"))
+    m.reconfigure(m.config.replace(model="shm-lite"))  # another model: calibrated at the size it runs at
+    m.reconfigure(m.config.replace(mnet_size=128))  # the M-Net's size alone: no new calibration
+    balanced = QUALITY_SIZES["balanced"][0]
+    assert sides == [{96}, {balanced}, {balanced}]
 
 
 def test_offline_tnet_passes_see_the_frame_at_growing_sizes(tiny_matter_factory):

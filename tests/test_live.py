@@ -10,12 +10,18 @@ import numpy as np
 import pytest
 
 from clips import frame_id, frame_image, make_clip
-from fakes import FakeCapture, SlowMatter, recording_vcam  # noqa: F401 - recording_vcam is a fixture
+from fakes import FakeCapture, FakeEngine, SlowMatter, WrappedEngine, recording_vcam  # noqa: F401 - a fixture
+from livematte.config import EngineConfig
 from livematte.edges import feather_alpha, refine_alpha, shrink_alpha, threshold_alpha
 from livematte.errors import DeviceError, InputError, SettingsError
-from livematte.live import (Camera, CapturedFrame, SendBudget, FileCamera, LiveSession, LiveStats, checkerboard,
-                            format_status, mirror_frame, open_source, parse_size)
+from livematte.live.frames import CapturedFrame, parse_size
+from livematte.live.pacing import SendBudget
+from livematte.live.processor import configure_engine, mirror_frame
+from livematte.live.session import LiveSession
+from livematte.live.sources import Camera, FileCamera, open_source
+from livematte.live.stats import LiveStats, format_status
 from livematte.presets import Settings
+from livematte.ui.preview import checkerboard
 from livematte.virtualcam import KEY_GREEN, VirtualCamera
 
 
@@ -87,7 +93,7 @@ def test_live_mirror_and_checkerboard():
 
 def test_live_composite_over_a_background_or_the_key_colour():
     from livematte.composite import ColourBackground, TransparentBackground
-    from livematte.live import composite_live
+    from livematte.live.processor import composite_live
 
     rgb = frame_image(2, 64, 48)
     alpha = np.zeros((48, 64), np.float32)
@@ -332,43 +338,47 @@ def test_live_virtual_camera_keeps_its_last_frame_while_the_camera_is_reopened(r
 
 
 def test_live_quality_resizes_the_matter_only_when_it_changes(tiny_matter):
-    from livematte.live import configure_matter
-
-    configure_matter(tiny_matter, Settings(quality="balanced", smoothing="ema", smoothing_strength=0.3))
-    assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (64, 64)  # built for it: kept
+    configure_engine(tiny_matter, Settings(quality="balanced", smoothing="ema", smoothing_strength=0.3))
+    sizes = lambda: (tiny_matter.config.tnet_size, tiny_matter.config.mnet_size)  # noqa: E731
+    assert sizes() == (64, 64)  # built for it: kept
+    assert (tiny_matter.config.smoothing, tiny_matter.config.smoothing_strength) == ("ema", 0.3)
     assert (tiny_matter.smoother.mode, tiny_matter.smoother.strength) == ("ema", 0.3)
-    configure_matter(tiny_matter, Settings(quality="fast"))
-    assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (192, 192)
-    configure_matter(tiny_matter, Settings(quality="fast"))  # e.g. a new session after a camera switch
-    assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (192, 192)
-    configure_matter(tiny_matter, Settings(quality="high"))
-    assert (tiny_matter.tnet_size, tiny_matter.mnet_size) == (320, 384)
+    configure_engine(tiny_matter, Settings(quality="fast"))
+    assert sizes() == (192, 192)
+    configure_engine(tiny_matter, Settings(quality="fast"))  # e.g. a new session after a camera switch
+    assert sizes() == (192, 192)
+    configure_engine(tiny_matter, Settings(quality="high"))
+    assert sizes() == (320, 384)
+
+
+def test_live_smoothing_state_survives_other_settings_and_restarts_when_smoothing_changes(tiny_matter):
+    configure_engine(tiny_matter, Settings(smoothing="ema"))
+    smoother = tiny_matter.smoother
+    configure_engine(tiny_matter, Settings(smoothing="ema", feather=3))
+    assert tiny_matter.smoother is smoother
+    configure_engine(tiny_matter, Settings(smoothing="ema", smoothing_strength=0.2))
+    assert tiny_matter.smoother is not smoother and tiny_matter.smoother.strength == 0.2
 
 
 def test_quality_high_switches_a_following_engine_to_shm_and_back(tiny_matter_factory):
     """At "high", shm keeps the steadier edges and the lower gradient error (model card): the live engine changes
     models with quality, unless --model or --weights pinned it."""
-    from livematte.live import configure_matter
-
-    matter = tiny_matter_factory(model="shm-lite", weights="default")
-    matter.model_follows_quality = True
-    configure_matter(matter, Settings(quality="balanced"))
-    configure_matter(matter, Settings(quality="high"))
+    matter = tiny_matter_factory(model="shm-lite", weights="default", model_follows_quality=True)
+    configure_engine(matter, Settings(quality="balanced"))
+    configure_engine(matter, Settings(quality="high"))
     assert (matter.model_name, matter.trained, matter.backend) == ("shm", True, "onnx")
     assert matter(np.zeros((48, 64, 3), np.uint8)).shape == (48, 64)
-    configure_matter(matter, Settings(quality="fast"))
+    configure_engine(matter, Settings(quality="fast"))
     assert matter.model_name == "shm-lite"
     pinned = tiny_matter_factory(model="shm-lite", weights="default")  # model_follows_quality unset: pinned
-    configure_matter(pinned, Settings(quality="balanced"))
-    configure_matter(pinned, Settings(quality="high"))
+    configure_engine(pinned, Settings(quality="balanced"))
+    configure_engine(pinned, Settings(quality="high"))
     assert pinned.model_name == "shm-lite"
 
 
-def test_high_quality_is_the_engines_offline_default():
-    from livematte.engine import MNET_SIZE, TNET_SIZE
-    from livematte.presets import QUALITY_SIZES
-
-    assert QUALITY_SIZES["high"] == (TNET_SIZE, MNET_SIZE)
+def test_high_quality_is_the_engines_offline_model_and_sizes():
+    high, offline = EngineConfig.live("high"), EngineConfig.offline()
+    assert (high.model, high.tnet_size, high.mnet_size) == (offline.model, offline.tnet_size, offline.mnet_size)
 
 
 def test_live_pipeline_stops_cleanly_mid_stream(camera_clip, tiny_matter):
@@ -399,8 +409,9 @@ class _StuckSource:
         self.closed_while_capturing = any(t.name == "live-source" and t.is_alive() for t in threading.enumerate())
 
 
-class _StuckMatter:
+class _StuckMatter(FakeEngine):
     def __init__(self, unstick):
+        super().__init__()
         self.unstick = unstick
 
     def __call__(self, rgb):
@@ -448,18 +459,10 @@ class _BrokenSink:
         pass
 
 
-class _FailingMatter:
-    def __init__(self, matter):
-        self.matter, self.calls = matter, 0
-
-    def __call__(self, rgb):
-        self.calls += 1
+class _FailingMatter(WrappedEngine):
+    def before_call(self) -> None:
         if self.calls == 3:
             raise InputError("frame 3 is broken")
-        return self.matter(rgb)
-
-    def reset(self):
-        pass
 
 
 @pytest.mark.parametrize("broken", ["sink", "process"])

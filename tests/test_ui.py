@@ -284,7 +284,7 @@ def test_ui_pipeline_error_is_shown_and_stops_the_session(qapp, make_window, ui_
 
 def test_ui_preview_helpers():
     assert fit_size(1280, 720, 640, 640) == (640, 360) and fit_size(100, 400, 300, 200) == (50, 200)
-    from livematte.live import LiveFrame
+    from livematte.live.frames import LiveFrame
 
     frame = LiveFrame(0, np.full((40, 80, 3), 7, np.uint8), 0.0)
     assert preview_image(frame, (40, 40)).shape == (20, 40, 3)

@@ -10,7 +10,7 @@ from livematte import Matter
 from livematte.media import VideoReader
 from livematte.metrics import iou
 from livematte.models import default_weights_path
-from livematte.presets import QUALITY_MODELS
+from livematte.config import QUALITY_MODELS
 
 DEMO = Path(__file__).resolve().parents[1] / "livematte" / "assets" / "demo.mp4"
 MASKS = Path(__file__).resolve().parent / "data" / "demo_masks.png"  # first | last frame, by scripts/make_demo_clip.py

@@ -1,11 +1,24 @@
 """What the window shows of a live frame: pure functions of arrays, no Qt (tested on their own)."""
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
 from livematte.composite import composite
-from livematte.live import LiveFrame, checkerboard
+from livematte.live.frames import LiveFrame
+
+
+@functools.lru_cache(maxsize=4)  # the preview asks for the same size every frame; callers only read it
+def checkerboard(height: int, width: int, cell: int = 16) -> np.ndarray:
+    """The usual light/dark grey checkerboard that stands for transparency in image editors (read-only)."""
+    yy, xx = np.indices((height, width))
+    light = ((yy // cell + xx // cell) % 2 == 0)
+    board = np.where(light, 204, 153).astype(np.uint8)
+    board = np.repeat(board[..., None], 3, axis=2)
+    board.flags.writeable = False
+    return board
 
 
 def fit_size(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:

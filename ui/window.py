@@ -17,7 +17,11 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 
 from livematte.composite import VIDEO_EXTENSIONS, parse_colour
 from livematte.errors import LivematteError
-from livematte.live import DEFAULT_FPS, DEFAULT_SIZE, LiveSession, format_status, open_source
+from livematte.interfaces import LiveEngine
+from livematte.live.frames import DEFAULT_FPS, DEFAULT_SIZE
+from livematte.live.session import LiveSession
+from livematte.live.sources import open_source
+from livematte.live.stats import format_status
 from livematte.presets import Preset, PresetStore, Settings
 
 from .preview import preview_image
@@ -55,11 +59,13 @@ def _slider(lo: int, hi: int, value: int) -> QtWidgets.QSlider:
 
 
 class LiveWindow(QtWidgets.QMainWindow):
-    """``matter`` is the engine, reused across camera switches. ``open_source(camera, size, fps)`` and
-    ``open_virtual_camera(width, height, fps)`` make the devices (tests pass fakes)."""
+    """``matter`` is the engine, reused across camera switches; the session steers its smoothing and quality.
+    ``open_source(camera, size, fps)`` and ``open_virtual_camera(width, height, fps)`` make the devices (tests pass
+    fakes)."""
 
-    def __init__(self, matter, *, camera: str = "0", size: tuple[int, int] | None = None, fps: float | None = None,
-                 settings: Settings | None = None, preset: str | None = None, store: PresetStore | None = None,
+    def __init__(self, matter: LiveEngine, *, camera: str = "0", size: tuple[int, int] | None = None,
+                 fps: float | None = None, settings: Settings | None = None, preset: str | None = None,
+                 store: PresetStore | None = None,
                  open_source: Callable = open_source, open_virtual_camera: Callable | None = None):
         super().__init__()
         self.matter = matter
@@ -102,7 +108,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.readout.setStyleSheet("font-family: monospace;")
         self.model_label = QtWidgets.QLabel(self.model_note)
         self.model_label.setWordWrap(True)
-        if not getattr(self.matter, "trained", True):  # a warning colour only when there is something to warn of
+        if not self.matter.trained:  # a warning colour only when there is something to warn of
             self.model_label.setStyleSheet("color: #b26a00;")
         self.notice = QtWidgets.QLabel("")
         self.notice.setWordWrap(True)
@@ -567,8 +573,8 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     # -- lifetime -------------------------------------------------------------------------------------------
     def _model_note(self) -> str:
-        name = getattr(self.matter, "model_name", "model")
-        if getattr(self.matter, "trained", True):
+        name = self.matter.model_name
+        if self.matter.trained:
             return f"Model: {name}"
         return (f"Model {name}: untrained (random weights). The cut-out means nothing until the trained "
                 "weights ship.")

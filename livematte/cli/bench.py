@@ -1,13 +1,14 @@
 """``livematte bench``: end-to-end speed of the real pipeline, per stage, optionally against a peer model."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
-from ..presets import QUALITY_MODELS, QUALITY_SIZES, Settings
+from ..config import EngineConfig
 from .argtypes import number_in
-from .common import add_engine_options, check_json_target, make_matter
+from .common import add_engine_options, apply_engine_options, check_json_target, make_matter
 
 
 def add_parser(sub) -> None:
@@ -27,39 +28,43 @@ def add_parser(sub) -> None:
                         "0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
-    live = Settings().quality  # the live path's default model and working sizes, which bench measures
-    tnet, mnet = QUALITY_SIZES[live]
-    add_engine_options(p, smoothing="motion", threads=1, model=QUALITY_MODELS[live], tnet_size=tnet, mnet_size=mnet,
-                       int8_tnet=True, pixel_budget=True, tnet_passes=1)
+    add_engine_options(p, EngineConfig.live())  # the live path at its default quality, which bench measures
     p.set_defaults(run=run)
+
+
+def engine_configs(args) -> tuple[EngineConfig, EngineConfig]:
+    """(the live engine, the offline one): live with the options given; offline as `livematte video` runs it, on
+    this device and with this smoothing."""
+    live = apply_engine_options(args, EngineConfig.live())
+    offline = EngineConfig.offline().replace(device=live.device, smoothing=live.smoothing,
+                                             smoothing_strength=live.smoothing_strength)
+    return live, offline
 
 
 def run(args) -> int:
     from ..bench import format_report, run_bench
+    from ..interfaces import FixedEngine
     from ..peers import PeerModel
 
     check_json_target(args.json)
-    matter = make_matter(args)
-    ours = f"livematte {args.model}"
-    models = {ours: matter}
+    live, offline_config = engine_configs(args)
+    ours = f"livematte {live.model}"
+    models = {ours: make_matter(live)}
     peer_name = None
     if args.peer is not None:
-        peer = PeerModel(args.peer, threads=args.threads or 2)
+        peer = PeerModel(args.peer, threads=live.threads or 2)
         peer_name = peer.name
-        models[peer_name] = peer
+        models[peer_name] = FixedEngine(peer, peer.name)
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     sizes = [s for s in args.sizes.split(",") if s]
     offline = None
-    if args.offline_frames:  # the engine as `livematte video` builds it by default, on this device and smoothing
-        from . import build_parser
-
-        video_args = build_parser().parse_args(["video", "in.mp4", "--device", args.device,
-                                                "--smoothing", args.smoothing])
-        offline = {f"livematte {video_args.model}": make_matter(video_args),
+    if args.offline_frames:
+        offline = {f"livematte {offline_config.model}": make_matter(offline_config),
                    **{k: v for k, v in models.items() if k != ours}}
     results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log, offline,
                         rounds=args.rounds)
-    results["settings"] = {k: str(v) for k, v in vars(args).items() if k not in ("run",)}
+    settings = {**vars(args), **dataclasses.asdict(live)}  # the options, with the engine's values as it ran
+    results["settings"] = {k: str(v) for k, v in settings.items() if k not in ("run",)}
     print(format_report(results, ours, peer_name))
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=1) + "\n")

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import EngineConfig
 from ..errors import InputError
 from .argtypes import number_in
-from .common import add_engine_options, check_json_target, make_matter
+from .common import add_engine_options, apply_engine_options, check_json_target, make_matter
 
 
 def add_parser(sub) -> None:
@@ -18,16 +19,15 @@ def add_parser(sub) -> None:
     p.add_argument("--live", action="store_true",
                    help="also measure the engine as `live` runs it by default (the settings of `livematte bench`: "
                         "shm-lite, 256 px, one T-Net pass, pixel budget, int8 T-Net, one thread), as a second row")
-    add_engine_options(p, smoothing="motion")
+    add_engine_options(p, EngineConfig.offline())
     p.set_defaults(run=run)
 
 
-def live_engine_args(args):
-    """The engine options of the live path's default quality (bench's defaults), on this run's device and with its
-    --bottom-context."""
-    from . import build_parser
-
-    return build_parser().parse_args(["bench", "--device", args.device, "--bottom-context", str(args.bottom_context)])
+def engine_configs(args) -> tuple[EngineConfig, EngineConfig]:
+    """(the engine as `livematte video` runs it, with the options given; the live path's at its default quality, as
+    bench measures it, on the same device and with the same --bottom-context)."""
+    offline = apply_engine_options(args, EngineConfig.offline())
+    return offline, EngineConfig.live().replace(device=offline.device, bottom_context=offline.bottom_context)
 
 
 def run(args) -> int:
@@ -37,10 +37,10 @@ def run(args) -> int:
     if not (args.shared / "data").is_dir():
         raise InputError(f"no data folder at {args.shared}/data (give --shared PATH)")
     check_json_target(args.json)
-    models = {f"livematte {args.model}": make_matter(args)}
+    offline, live = engine_configs(args)
+    models = {f"livematte {offline.model}": make_matter(offline)}
     if args.live:
-        live_args = live_engine_args(args)
-        models[f"livematte {live_args.model} (live)"] = make_matter(live_args)
+        models[f"livematte {live.model} (live)"] = make_matter(live)
     for path in args.peer:
         peer = PeerModel(path)
         models[peer.name] = peer

@@ -4,9 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..composite import OUTPUT_TYPES
+from ..config import EngineConfig
 from ..errors import OutputError
 from ..offline import convert_image
-from .common import add_engine_options, make_matter
+from .common import add_engine_options, apply_engine_options, make_matter
+
+BASE = EngineConfig()  # photos: the engine's own defaults, no temporal smoothing
 
 
 def add_parser(sub) -> None:
@@ -19,8 +22,12 @@ def add_parser(sub) -> None:
     p.add_argument("-t", "--output-type", choices=OUTPUT_TYPES, default=None,
                    help="default: rgba, or composite when --background is given")
     p.add_argument("--overwrite", action="store_true")
-    add_engine_options(p)
+    add_engine_options(p, BASE)
     p.set_defaults(run=run)
+
+
+def engine_config(args) -> EngineConfig:
+    return apply_engine_options(args, BASE)
 
 
 def run(args) -> int:
@@ -31,7 +38,7 @@ def run(args) -> int:
 
     def matter():  # built once, on the first good input
         if not matters:
-            matters.append(make_matter(args))
+            matters.append(make_matter(engine_config(args)))
         return matters[0]
 
     for path in args.inputs:

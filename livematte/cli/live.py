@@ -6,10 +6,12 @@ import sys
 from contextlib import ExitStack
 from dataclasses import replace
 
+from ..config import QUALITIES, EngineConfig, parse_smoothing
+from ..engine import Matter
 from ..errors import SettingsError
-from ..live import DEFAULT_FPS, DEFAULT_SIZE
-from ..presets import QUALITY_MODELS, QUALITY_SIZES, PresetStore, Settings
-from .common import add_engine_options, make_matter
+from ..live.frames import DEFAULT_FPS, DEFAULT_SIZE
+from ..presets import PresetStore, Settings
+from .common import add_engine_options, apply_engine_options, make_matter
 
 HELP = """Ctrl-C (or SIGTERM) is the normal way to stop: the threads stop, the devices are released and the
 exit status is 0. Without --virtual-cam nothing is sent anywhere: the status line shows what the
@@ -46,15 +48,14 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
                    help="colour (green, #00ff00, 0,255,0), image or video file, blur[:N], transparent, none "
                         "(default: blur)")
     g.add_argument("--mirror", action="store_const", const=True, default=None, help="flip left-right")
-    g.add_argument("--quality", choices=tuple(QUALITY_SIZES), default=None,
+    g.add_argument("--quality", choices=QUALITIES, default=None,
                    help="working resolution: fast, balanced or high (default: balanced)")
     g.add_argument("--smoothing", default=None, help="none, ema[:S] or motion[:S] (default: motion:0.6)")
     g.add_argument("--feather", type=int, default=None, help="soften the edge by N px (0..20)")
     g.add_argument("--shrink", type=int, default=None, help="pull the edge in by N px (0..20)")
     g.add_argument("--threshold", type=float, default=None, help="hard cut at this alpha (0.05..0.95; 0 = off)")
-    # --smoothing is a look option (above); the sizes come from --quality
-    add_engine_options(p, smoothing=None, threads=1, model=None, tnet_size=None, mnet_size=None, int8_tnet=True,
-                       pixel_budget=True, tnet_passes=1)
+    # --smoothing is a look option (above); the model and sizes come from --quality
+    add_engine_options(p, EngineConfig.live(), smoothing=False, by_quality=True)
 
 
 def list_presets(store: PresetStore) -> None:
@@ -68,8 +69,6 @@ def list_presets(store: PresetStore) -> None:
 
 def settings_from_args(args, store: PresetStore) -> Settings:
     """The preset (or the defaults), then every look option given on the command line."""
-    from ..offline import parse_smoothing
-
     settings = store.get(args.preset) if args.preset else Settings()
     for problem in store.problems:
         print(f"livematte: warning: {problem} (skipped)", file=sys.stderr)
@@ -89,18 +88,15 @@ def parse_rate(fps: float | None) -> float | None:
     return fps
 
 
-def make_live_matter(args, settings: Settings):
-    """The engine at the model and working sizes of ``settings.quality`` (or --model, --tnet-size, --mnet-size).
-    Without --model or --weights the model follows later quality changes too."""
-    tnet, mnet = QUALITY_SIZES[settings.quality]
-    engine_args = argparse.Namespace(**vars(args))
-    engine_args.model = args.model or QUALITY_MODELS[settings.quality]
-    engine_args.tnet_size = args.tnet_size or tnet
-    engine_args.mnet_size = args.mnet_size or mnet
-    engine_args.smoothing = f"{settings.smoothing}:{settings.smoothing_strength}"
-    matter = make_matter(engine_args)
-    matter.model_follows_quality = args.model is None and args.weights == "default"
-    return matter
+def live_engine_config(args, settings: Settings) -> EngineConfig:
+    """The live engine at ``settings``' quality and smoothing, with the engine options given (--tnet-size and
+    --mnet-size hold until the quality changes; --model or --weights pin the model)."""
+    config = apply_engine_options(args, EngineConfig.live(settings.quality))
+    return config.replace(smoothing=settings.smoothing, smoothing_strength=settings.smoothing_strength)
+
+
+def make_live_matter(args, settings: Settings) -> Matter:
+    return make_matter(live_engine_config(args, settings))
 
 
 def open_virtual_camera(args, width: int, height: int, fps: float):
@@ -110,7 +106,10 @@ def open_virtual_camera(args, width: int, height: int, fps: float):
 
 
 def run(args) -> int:
-    from ..live import LiveSession, format_status, open_source, parse_size
+    from ..live.frames import parse_size
+    from ..live.session import LiveSession
+    from ..live.sources import open_source
+    from ..live.stats import format_status
 
     store = PresetStore()
     if args.list_presets:

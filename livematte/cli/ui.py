@@ -32,7 +32,7 @@ def _check_display() -> None:
 
 
 def run(args) -> int:
-    from ..live import parse_size
+    from ..live.frames import parse_size
 
     size = parse_size(args.size) if args.size else None
     fps = parse_rate(args.fps)

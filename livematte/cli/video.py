@@ -5,8 +5,9 @@ import sys
 from pathlib import Path
 
 from ..composite import OUTPUT_TYPES
+from ..config import EngineConfig
 from ..offline import ConversionInterrupted, convert_video
-from .common import add_engine_options, make_matter
+from .common import add_engine_options, apply_engine_options, make_matter
 
 HELP = """Output format follows the extension: .mp4 H.264, .mov ProRes 4444 (with alpha), .webm VP9
 (with alpha), a folder or a %05d.png pattern for a PNG sequence. Audio and frame timing are kept."""
@@ -23,14 +24,18 @@ def add_parser(sub) -> None:
     p.add_argument("-t", "--output-type", choices=OUTPUT_TYPES, default="composite")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_engine_options(p, smoothing="motion")
+    add_engine_options(p, EngineConfig.offline())
     p.set_defaults(run=run)
+
+
+def engine_config(args) -> EngineConfig:
+    return apply_engine_options(args, EngineConfig.offline())
 
 
 def run(args) -> int:
     try:
         result = convert_video(args.input, args.output, background=args.background, output_type=args.output_type,
-                               matter=lambda: make_matter(args), overwrite=args.overwrite,
+                               matter=lambda: make_matter(engine_config(args)), overwrite=args.overwrite,
                                progress=not args.no_progress)
     except ConversionInterrupted as stop:
         r = stop.result
