@@ -32,14 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"livematte {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
     sub.required = True
-    for verb in VERBS:
-        try:
-            module = importlib.import_module(f".{verb}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.endswith(f"cli.{verb}"):
-                continue  # verb not built yet
-            raise
-        module.add_parser(sub)
+    for verb in VERBS:  # a verb module that fails to import is a bug: main() reports it as one
+        importlib.import_module(f".{verb}", __name__).add_parser(sub)
     return parser
 
 
@@ -63,15 +57,20 @@ def save_traceback(exc: BaseException | None = None) -> Path | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def _run(argv: list[str] | None) -> int:
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has told the error (2), or shown --help or --version (0)
         return exc.code if isinstance(exc.code, int) else 2
     signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM finalizes outputs like Ctrl-C
+    return int(args.run(args) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; every exception becomes its exit status here: 2 for what the user can fix, 130 for an
+    interruption, 3 for a bug (a verb that fails to import included)."""
     try:
-        return int(args.run(args) or 0)
+        return _run(argv)
     except LivematteError as exc:
         print(f"livematte: error: {exc}", file=sys.stderr)
         return exc.exit_code
