@@ -21,9 +21,10 @@ from .config import EngineConfig
 from .engine import Matter
 from .errors import OutputError, SettingsError
 from .interfaces import MatteEngine
-from .media import (VideoReader, open_writer, output_kind, png_sequence_files, png_sequence_target, read_image,
-                    replace_png_sequence, supports_alpha, write_image)
+from .media import VideoReader, read_image, write_image
 from .pipeline import Pipeline
+from .writers import (open_writer, output_kind, png_sequence_files, png_sequence_target, replace_png_sequence,
+                      supports_alpha)
 
 DEFAULT_EXTENSION = {"composite": ".mp4", "alpha": ".mp4", "foreground": ".mp4", "rgba": ".mov"}
 

@@ -6,7 +6,8 @@ import pytest
 
 from clips import frame_id, make_clip, read_all
 from livematte.errors import InputError, OutputError
-from livematte.media import VideoReader, output_kind
+from livematte.media import VideoReader
+from livematte.writers import output_kind
 from livematte.offline import convert_video
 
 
@@ -164,7 +165,7 @@ def test_real_clip_keeps_frame_count_rate_and_audio(shared, tiny_matter, tmp_pat
 
 
 def test_frames_without_timestamps_are_spaced_one_frame_apart(tmp_path):
-    from livematte.media import VideoWriter
+    from livematte.writers import VideoWriter
 
     out = tmp_path / "o.mp4"
     w = VideoWriter(out, 64, 48, Fraction(1, 12800), Fraction(25), alpha=False)
@@ -260,7 +261,7 @@ def test_alpha_matte_into_a_video_file_is_a_grey_picture_of_the_matte(clip, tmp_
 
 def test_interrupt_with_a_failing_close_reports_the_close_error_not_a_finished_partial_file(clip, tmp_path,
                                                                                              monkeypatch):
-    from livematte import media, offline
+    from livematte import offline, writers
     from fakes import StubMatter
 
     def interrupted_run(self):
@@ -270,7 +271,7 @@ def test_interrupt_with_a_failing_close_reports_the_close_error_not_a_finished_p
         raise OutputError("disk full")
 
     monkeypatch.setattr(offline.Pipeline, "run", interrupted_run)
-    monkeypatch.setattr(media.VideoWriter, "close", failing_close)
+    monkeypatch.setattr(writers.VideoWriter, "close", failing_close)
     out = tmp_path / "out.mp4"
     with pytest.raises(OutputError, match="disk full"):
         convert_video(clip, out, matter=StubMatter(), progress=False)

@@ -134,7 +134,8 @@ def test_full_disk_is_a_clear_error(tmp_path):
     from fractions import Fraction
 
     from livematte.errors import OutputError
-    from livematte.media import VideoWriter, write_image
+    from livematte.media import write_image
+    from livematte.writers import VideoWriter
 
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full on this system")
