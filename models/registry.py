@@ -27,8 +27,7 @@ PRESETS: dict[str, SHMConfig] = {
     "shm": SHMConfig(tnet_width=1.0, mnet_width=1.0),
     "shm-tiny": SHMConfig(tnet_width=0.25, mnet_width=0.5),
     # Leaner for live use on 2 cores: T-Net decoder to /4; M-Net with expansion 2, down to /4 only, and a sub-pixel
-    # head (ONNX Runtime, live sizes, interleaved calls: both nets 5.8 ms, the first shm-lite's 7.4, the selfie peer's
-    # 4.2; model card).
+    # head, each where bench showed the time going (timings in the model card).
     "shm-lite": SHMConfig(tnet_head_stride=4, mnet_expand=2, mnet_levels=2, mnet_head="shuffle"),
 }
 
