@@ -72,6 +72,7 @@ class ConvertResult:
     frames_expected: int | None
     completed: bool
     seconds: float
+    notes: tuple[str, ...] = ()  # what reading the input changed or skipped (non-square pixels, damaged frames)
 
 
 class ConversionInterrupted(KeyboardInterrupt):
@@ -180,7 +181,8 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
             interrupted = True
             raise
         finally:
-            writer.close()  # finalizes what was encoded, so a partial file plays; may raise (disk full)
+            # finalizes what was encoded, so a partial file plays (with the audio of its frames); may raise
+            writer.close(complete=not interrupted)
             keep = completed or interrupted
     finally:
         if bar is not None:
@@ -205,8 +207,9 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
             # (not when closing failed: that error, and the untouched target, are what the user must hear of;
             # nor when the partial sequence was dropped: there is no partial output to point to)
             raise ConversionInterrupted(ConvertResult(out, writer.frames_written, info.frames, False,
-                                                      time.perf_counter() - started)) from None
-    return ConvertResult(out, writer.frames_written, info.frames, completed, time.perf_counter() - started)
+                                                      time.perf_counter() - started, tuple(reader.notes))) from None
+    return ConvertResult(out, writer.frames_written, info.frames, completed, time.perf_counter() - started,
+                         tuple(reader.notes))
 
 
 def convert_image(input_path: str | os.PathLike, output: str | os.PathLike, *, background: str | None = None,

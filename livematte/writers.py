@@ -139,13 +139,17 @@ class VideoWriter:
             raise _write_error(self.path, exc) from None
         self.frames_written += 1
 
-    def close(self) -> None:
-        """Flush the encoder and finalize the container (also after an interruption: the file plays)."""
+    def close(self, complete: bool = True) -> None:
+        """Flush the encoder and finalize the container (also after an interruption: the file plays). An
+        incomplete file (``complete=False``: interrupted) gets the audio of the video it holds, not all of it."""
         try:
             for packet in self.stream.encode(None):
                 self.container.mux(packet)
             if self._audio:
-                self._audio.mux_until(None)
+                end = None
+                if not complete and self._last_pts is not None:
+                    end = float((self._last_pts + self._frame_step) * self._time_base)
+                self._audio.finish(end)
         except av.FFmpegError as exc:
             raise _write_error(self.path, exc) from None
         finally:
@@ -164,6 +168,21 @@ def _write_error(path: Path, exc: Exception) -> OutputError:
     return OutputError(f"cannot write {path}: {msg}")
 
 
+def encodable_layout(codec: str, layout, rate: int) -> str:
+    """``layout``'s name where the encoder takes it as it is, else stereo (mono for one channel): a layout the
+    encoder refuses (AAC and 2.1 or 6.0, say) is downmixed, never a reason to refuse the file."""
+    channels = len(layout.channels)
+    if channels <= 2:
+        return "mono" if channels == 1 else "stereo"
+    ctx = av.codec.CodecContext.create(codec, "w")
+    try:
+        ctx.layout, ctx.sample_rate, ctx.format = layout.name, rate, ctx.codec.audio_formats[0]
+        ctx.open()
+        return layout.name
+    except (av.FFmpegError, ValueError):
+        return "stereo"
+
+
 class _AudioPassThrough:
     """Demux the input's first audio stream in step with the video and mux it into the output."""
 
@@ -178,9 +197,9 @@ class _AudioPassThrough:
         if self.copy:
             self.out_stream = out.add_stream_from_template(self.in_stream)
         else:
-            self.out_stream = out.add_stream(AUDIO_REENCODE[ext], rate=48000 if ext == ".webm" else
-                                             self.in_stream.codec_context.sample_rate)
-            self.out_stream.layout = self.in_stream.codec_context.layout.name if ext != ".webm" else "stereo"
+            codec, rate = AUDIO_REENCODE[ext], 48000 if ext == ".webm" else self.in_stream.codec_context.sample_rate
+            self.out_stream = out.add_stream(codec, rate=rate)
+            self.out_stream.layout = encodable_layout(codec, self.in_stream.codec_context.layout, rate)
             self.resampler = av.AudioResampler(format=self.out_stream.codec_context.format,
                                                layout=self.out_stream.layout, rate=self.out_stream.rate)
         self.out = out
@@ -214,6 +233,13 @@ class _AudioPassThrough:
                 for p in self.out_stream.encode(rframe):
                     self.out.mux(p)
 
+    def finish(self, t: float | None) -> None:
+        """Mux what is left up to ``t`` seconds (None: all of it) and flush the encoder."""
+        self.mux_until(t)
+        if not self.done:
+            self._flush()
+            self.done = True
+
     def _flush(self) -> None:
         if not self.copy:
             for p in self.out_stream.encode(None):
@@ -238,7 +264,7 @@ class PngSequenceWriter:
         write_image(self.folder / (self.pattern % self.frames_written), image)
         self.frames_written += 1
 
-    def close(self) -> None:
+    def close(self, complete: bool = True) -> None:
         pass
 
 

@@ -39,10 +39,14 @@ def run(args) -> int:
                                progress=not args.no_progress)
     except ConversionInterrupted as stop:
         r = stop.result
+        for note in r.notes:
+            print(f"livematte: note: {note}", file=sys.stderr)
         total = f" of {r.frames_expected}" if r.frames_expected else ""
         where = f"; the partial output {r.output} was finalized and plays" if r.frames_written else ""
         print(f"livematte: interrupted after {r.frames_written}{total} frames{where}", file=sys.stderr)
         return 130
+    for note in result.notes:
+        print(f"livematte: note: {note}", file=sys.stderr)
     fps = result.frames_written / result.seconds if result.seconds else 0.0
     print(f"wrote {result.output} ({result.frames_written} frames, {fps:.1f} fps)")
     return 0
