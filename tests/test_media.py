@@ -267,7 +267,7 @@ def test_interrupt_with_a_failing_close_reports_the_close_error_not_a_finished_p
     def interrupted_run(self):
         raise KeyboardInterrupt
 
-    def failing_close(self):
+    def failing_close(self, complete=True):
         raise OutputError("disk full")
 
     monkeypatch.setattr(offline.Pipeline, "run", interrupted_run)
