@@ -61,7 +61,8 @@ def read_weights(path: str | Path) -> dict[str, Any]:
     return blob
 
 
-def save_weights(model: SHM, path: str | Path, name: str, meta: dict[str, Any] | None = None, half: bool = True) -> None:
+def save_weights(model: SHM, path: str | Path, name: str, meta: dict[str, Any] | None = None,
+                 half: bool = True) -> None:
     """Save the state dict (fp16 by default: half the size, same accuracy after loading back to fp32)."""
     state = {k: (v.half() if half and v.is_floating_point() else v).clone() for k, v in model.state_dict().items()}
     blob = {"format": FORMAT, "model": name, "config": asdict(model.config), "state_dict": state, "meta": meta or {}}
