@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..config import MNET_SIZE_RANGE, TNET_PASSES_RANGE, TNET_SIZE_RANGE, EngineConfig, parse_smoothing
-from ..engine import Matter
 from ..errors import OutputError
 from .argtypes import number_in
+
+if TYPE_CHECKING:
+    from ..engine import Matter
 
 ENGINE_OPTIONS = ("model", "weights", "device", "tnet_size", "mnet_size", "tnet_passes", "threads", "int8_tnet",
                   "pixel_budget", "bottom_context")  # EngineConfig fields, one option each
@@ -75,6 +78,8 @@ def check_json_target(path) -> None:
 
 def make_matter(config: EngineConfig) -> Matter:
     """The engine, with a warning on stderr when it runs on random weights."""
+    from ..engine import Matter  # torch: only once a verb runs the engine, not to build the command line
+
     matter = Matter(config)
     if not matter.trained:
         print("livematte: warning: no trained weights found for model "

@@ -5,13 +5,16 @@ import argparse
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ..config import QUALITIES, EngineConfig, parse_smoothing
-from ..engine import Matter
 from ..errors import SettingsError
 from ..live.frames import DEFAULT_FPS, DEFAULT_SIZE
 from ..presets import PresetStore, Settings
 from .common import add_engine_options, apply_engine_options, make_matter
+
+if TYPE_CHECKING:
+    from ..engine import Matter
 
 HELP = """Ctrl-C (or SIGTERM) is the normal way to stop: the threads stop, the devices are released and the
 exit status is 0. Without --virtual-cam nothing is sent anywhere: the status line shows what the
