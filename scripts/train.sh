@@ -3,27 +3,27 @@
 # script can be stopped at any time and run again to continue. Needs ../shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T="python -m livematte.training.train --runs runs --threads ${TRAIN_THREADS:-2}"  # TRAIN_THREADS=1 leaves a core free
-[ -f runs/cache/teacher.npz ] || python -m livematte.training.teacher   # peer-teacher labels (distillation)
-$T --stage tnet --steps 3000  --size 192 --batch 16 --lr 2e-3          # low-resolution warm-up: more samples per CPU minute
-$T --stage tnet --steps 5600  --size 256 --batch 16 --lr 1e-3          # T-Net pre-train at the working size
-$T --stage mnet --steps 900   --size 256 --batch 16 --lr 2e-3          # M-Net pre-train on ground-truth trimaps
-$T --stage e2e  --steps 2000  --size 256 --batch 12 --lr 3e-4 --export runs/shm_cycle1.pt
+T="livematte train --runs runs --threads ${TRAIN_THREADS:-2}"  # TRAIN_THREADS=1 leaves a core free
+[ -f runs/cache/teacher.npz ] || livematte train teacher --runs runs  # peer-teacher labels (distillation)
+$T tnet --steps 3000  --size 192 --batch 16 --lr 2e-3          # low-resolution warm-up: more samples per CPU minute
+$T tnet --steps 5600  --size 256 --batch 16 --lr 1e-3          # T-Net pre-train at the working size
+$T mnet --steps 900   --size 256 --batch 16 --lr 2e-3          # M-Net pre-train on ground-truth trimaps
+$T e2e  --steps 2000  --size 256 --batch 12 --lr 3e-4 --export runs/shm_cycle1.pt
 # A second cycle (fresh cosine schedules, new run folders): the T-Net alone from the end-to-end weights, since the
 # trimap is what limits the model, then end to end again; their average (runs/shm_soup.pt) starts the 320 px stage.
-$T --stage tnet --name tnet2 --init runs/e2e/last.ckpt   --steps 2400 --size 256 --batch 16 --lr 5e-4 \
+$T tnet --name tnet2 --init runs/e2e/last.ckpt   --steps 2400 --size 256 --batch 16 --lr 5e-4 \
    --export runs/shm_tnet2.pt
-$T --stage e2e  --name e2e2  --init runs/tnet2/last.ckpt --steps 1200 --size 256 --batch 12 --lr 2e-4 \
+$T e2e  --name e2e2  --init runs/tnet2/last.ckpt --steps 1200 --size 256 --batch 12 --lr 2e-4 \
    --export runs/shm_cycle2.pt
 python -m livematte.training.average runs/shm_tnet2.pt runs/shm_cycle2.pt -o runs/shm_soup.pt
 # The T-Net at the offline working size, 320 px (with webcam close-ups): the T-Net alone, then end to end (this
 # result alone, not averaged with its start, which faded the demo clip's legs again; model card); then the M-Net
 # alone on the trimaps of that T-Net, frozen: the M-Net decides most of the person (scripts/mnet_oracle.py).
-$T --stage tnet   --name tnet320   --init runs/shm_soup.pt       --steps 1500 --size 320 --batch 16 --lr 3e-4 \
+$T tnet   --name tnet320   --init runs/shm_soup.pt       --steps 1500 --size 320 --batch 16 --lr 3e-4 \
    --close-up 0.15
-$T --stage e2e    --name e2e320    --init runs/tnet320/last.ckpt --steps 600  --size 320 --batch 12 --lr 2e-4 \
+$T e2e    --name e2e320    --init runs/tnet320/last.ckpt --steps 600  --size 320 --batch 12 --lr 2e-4 \
    --close-up 0.15 --export runs/shm_e2e320.pt
-$T --stage refine --name refine320 --init runs/shm_e2e320.pt     --steps 900  --size 320 --batch 12 --lr 5e-4 \
+$T refine --name refine320 --init runs/shm_e2e320.pt     --steps 900  --size 320 --batch 12 --lr 5e-4 \
    --close-up 0.15 --export models/weights/shm.pt
 # shm-lite, the live model (T-Net decoder to /4; M-Net with expansion 2, down to /4 only, sub-pixel head). Its
 # first version (commit 8bd8989: the M-Net still went down to /8 and had the full-resolution image head) was trained
@@ -32,16 +32,16 @@ $T --stage refine --name refine320 --init runs/shm_e2e320.pt     --steps 900  --
 L="$T --model shm-lite"
 [ -s runs/shm_lite_v1.pt ] || { git show 8bd8989:models/weights/shm-lite.pt > runs/shm_lite_v1.pt.part &&
                                 mv runs/shm_lite_v1.pt.part runs/shm_lite_v1.pt; }
-$L --stage mnet --name lite2_mnet --init runs/shm_lite_v1.pt         --steps 400  --size 256 --batch 16 --lr 1e-3
-$L --stage e2e  --name lite2_e2e  --init runs/lite2_mnet/last.ckpt   --steps 2000 --size 256 --batch 12 --lr 3e-4 \
+$L mnet --name lite2_mnet --init runs/shm_lite_v1.pt         --steps 400  --size 256 --batch 16 --lr 1e-3
+$L e2e  --name lite2_e2e  --init runs/lite2_mnet/last.ckpt   --steps 2000 --size 256 --batch 12 --lr 3e-4 \
    --export runs/shm_lite2.pt
 # Webcam close-ups (head and shoulders, the body leaving the frame) for 15 % of the full-body people, end to end at a
 # low learning rate; the average of that run and its start keeps most of the gain on close-ups and composites with
 # less of the run's extra edge flicker.
-$L --stage e2e  --name lite_cu_e2e --init runs/shm_lite2.pt          --steps 1500 --size 256 --batch 12 --lr 1e-4 \
+$L e2e  --name lite_cu_e2e --init runs/shm_lite2.pt          --steps 1500 --size 256 --batch 12 --lr 1e-4 \
    --close-up 0.15 --export runs/shm_lite_cu.pt
 python -m livematte.training.average --model shm-lite runs/shm_lite2.pt runs/shm_lite_cu.pt \
    -o runs/shm_lite_soup.pt
 # As shm's last stage: the M-Net alone on the trimaps of the (frozen) T-Net.
-$L --stage refine --name lite_refine --init runs/shm_lite_soup.pt     --steps 900  --size 256 --batch 12 --lr 5e-4 \
+$L refine --name lite_refine --init runs/shm_lite_soup.pt     --steps 900  --size 256 --batch 12 --lr 5e-4 \
    --close-up 0.15 --export models/weights/shm-lite.pt

@@ -11,7 +11,9 @@ from livematte.errors import InputError, SettingsError
 from livematte.models import create_model
 from livematte.training.data import Person, make_sample, trimap_from_alpha
 from livematte.models import save_weights
-from livematte.training.train import STAGES, load_start, step_loss, train
+from livematte.cli.train import MODELS, STAGES
+from livematte.models import list_models
+from livematte.training.train import STAGE_PARAMETERS, load_start, step_loss, train
 
 
 def _person(colour=(220, 20, 20), real_only=False, size=80):
@@ -240,20 +242,21 @@ def test_a_run_resumes_only_with_the_close_up_share_it_was_trained_with(tmp_path
         train("e2e", 10, 64, 2, 1e-3, tmp_path, tmp_path / "no-shared", model_name="shm-tiny", close_up=asked)
 
 
-def test_the_recipe_parses_with_the_stage_options():
-    """Every training command of scripts/train.sh is accepted by the options both entry points share."""
-    import argparse
+def test_the_recipe_parses_with_the_train_verb():
+    """Every training command of scripts/train.sh is accepted by ``livematte train``."""
     import shlex
 
-    from livematte.training.options import add_stage_options
+    from livematte.cli import build_parser
 
-    parser = argparse.ArgumentParser(exit_on_error=False)
-    parser.add_argument("--stage", required=True)
-    add_stage_options(parser)
+    parser = build_parser()
     script = (Path(__file__).resolve().parents[1] / "scripts" / "train.sh").read_text().replace("\\\n", " ")
     commands = [line.split("#")[0] for line in script.splitlines() if line.startswith(("$T ", "$L "))]
     assert len(commands) >= 10
     for command in commands:
         extra = ["--model", "shm-lite"] if command.startswith("$L") else []  # L="$T --model shm-lite"
-        args = parser.parse_args(shlex.split(command)[1:] + extra)
-        assert args.steps > 0 and args.lr > 0, command
+        args = parser.parse_args(["train"] + shlex.split(command)[1:] + extra)
+        assert args.steps > 0 and args.lr > 0 and args.stage in STAGES, command
+
+
+def test_the_cli_names_every_stage_and_model_training_knows():
+    assert set(STAGES) == set(STAGE_PARAMETERS) and set(MODELS) == set(list_models())

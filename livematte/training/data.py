@@ -120,10 +120,14 @@ def load_cached(shared: Path, cache_dir: Path, train: bool = True, sources=None)
 
 
 def _teacher_people(cache_dir: Path) -> list[Person]:
-    """Photos and video frames labelled by the peer teachers (``python -m livematte.training.teacher``), if built."""
-    from .teacher import load
-
-    return load(cache_dir / "teacher.npz")
+    """Photos and video frames labelled by the peer teachers (``livematte train teacher``), if built; marked
+    real-only: their edges are not exact enough to paste elsewhere."""
+    path = cache_dir / "teacher.npz"
+    if not path.is_file():
+        return []
+    z = np.load(path, allow_pickle=False)
+    return [Person(str(z[f"name{i}"]), z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"], real_only=True)
+            for i in range(int(z["n_people"]))]
 
 
 class PersonSampler:

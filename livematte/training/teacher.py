@@ -9,19 +9,17 @@ training cache.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ..datasets import FLICKER_CLIPS, default_shared
+from ..datasets import FLICKER_CLIPS
 from ..foreground import estimate_foreground
 from ..media import VideoReader
 from ..metrics import iou
 from ..peers import PeerModel
 from ..resize import fit_within
-from .data import Person
 
 MIN_AGREEMENT = 0.85     # IoU between RVM's mask and the segmenters' mean
 MAX_DISPUTE = 0.5        # |RVM - segmenters' mean| above which a pixel takes the mean of all three
@@ -86,24 +84,3 @@ def build(shared: Path, out: Path) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, **arrays)
     return {"seen": seen, "kept": kept}
-
-
-def load(path: Path) -> list[Person]:
-    """Teacher-labelled people, marked real-only: their edges are not exact enough to paste elsewhere."""
-    if not path.is_file():
-        return []
-    z = np.load(path, allow_pickle=False)
-    return [Person(str(z[f"name{i}"]), z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"], real_only=True)
-            for i in range(int(z["n_people"]))]
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=default_shared())
-    ap.add_argument("--out", type=Path, default=Path("runs/cache/teacher.npz"))
-    a = ap.parse_args(argv)
-    print(build(a.shared, a.out))
-
-
-if __name__ == "__main__":
-    main()

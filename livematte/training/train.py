@@ -5,15 +5,13 @@ input with ground-truth trimaps of random band width, Lp), ``e2e`` (Lp + 0.01·L
 alone, Lp, on the trimaps of a trained T-Net, frozen (the T-Net leaves most of the person to the M-Net:
 scripts/mnet_oracle.py). Each run keeps its own checkpoint in ``runs/<--name or stage>/last.ckpt`` and a
 JSON-lines log; without ``--init``, ``mnet``, ``e2e`` and ``refine`` start from the checkpoint of the stage
-before (tnet, mnet, e2e). Ctrl-C or the end of the session loses at most ``ckpt_every`` steps.
+before (tnet, mnet, e2e). Ctrl-C or the end of the session loses at most ``ckpt_every`` steps. Run it as ``livematte train STAGE``.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
-import signal
 import time
 from pathlib import Path
 
@@ -21,14 +19,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import InputError, LivematteError, SettingsError
+from ..errors import InputError, SettingsError
 from ..models import WeightsError, create_model, save_weights
 from ..models.registry import float_state, read_weights, same_architecture
 from ..models.shm import fuse_alpha
 from .data import PersonSampler, load_cached, make_sample, trimap_from_alpha
 from .losses import prediction_loss, trimap_loss
-from .options import STAGES, add_stage_options
 
+STAGE_PARAMETERS = {"tnet": "tnet", "mnet": "mnet", "refine": "mnet", "e2e": None}  # None: all of them
 TNET_BAND = 0.02  # unknown band half-width, as a fraction of the sample size
 
 
@@ -144,8 +142,10 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "last.ckpt"
     model = create_model(model_name, weights=None).to(device).train()
-    params = {"tnet": model.tnet.parameters(), "mnet": model.mnet.parameters(), "refine": model.mnet.parameters(),
-              "e2e": model.parameters()}[stage]
+    if stage not in STAGE_PARAMETERS:
+        raise SettingsError(f"unknown stage {stage!r}: one of {', '.join(STAGE_PARAMETERS)}")
+    part = STAGE_PARAMETERS[stage]
+    params = getattr(model, part).parameters() if part else model.parameters()
     opt = torch.optim.Adam(params, lr=lr)
     start = 0
     if ckpt_path.is_file():
@@ -223,33 +223,10 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     except KeyboardInterrupt:
         save_checkpoint()
         print(f"interrupted at step {step}; checkpoint saved")
-        raise SystemExit(130)  # so that scripts/train.sh stops instead of starting the next stage
+        raise  # the CLI exits 130, so that scripts/train.sh stops instead of starting the next stage
     if export is not None:
         save_weights(model.cpu().eval(), export, model_name,
                      meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh",
                            **({"init": str(init)} if init else {}), **({"close_up": close_up} if close_up else {}),
                            **({"second_person": second_person} if second_person else {})})
         print(f"exported {export}")
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def main(argv=None):
-    # Background jobs inherit SIGINT as ignored; restore it, and make SIGTERM save a checkpoint too.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stage", choices=STAGES, required=True)
-    add_stage_options(ap)
-    a = ap.parse_args(argv)
-    try:
-        train(a.stage, a.steps, a.size, a.batch, a.lr, a.runs, a.shared, a.model, threads=a.threads,
-              export=a.export, name=a.name, init=a.init, close_up=a.close_up, second_person=a.second_person)
-    except LivematteError as exc:
-        ap.exit(exc.exit_code, f"{ap.prog}: error: {exc}\n")
-
-
-if __name__ == "__main__":
-    main()
