@@ -1,9 +1,11 @@
 """``livematte eval``: livematte against peer models on the held-out split, in one run (one table)."""
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from ..config import EngineConfig
+from ..datasets import HELDOUT_GROUPS
 from ..errors import InputError
 from .argtypes import number_in
 from .common import add_engine_options, apply_engine_options, check_json_target, make_matter
@@ -16,11 +18,23 @@ def add_parser(sub) -> None:
     p.add_argument("--limit", type=number_in(int, 1), default=None,
                    help="use only the first N held-out people (quick check)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    p.add_argument("--groups", type=_groups, default=list(HELDOUT_GROUPS),
+                   help="held-out groups, comma-separated, the first with flicker and speed (default: "
+                        f"{','.join(HELDOUT_GROUPS)}: the first split's photos, real-alpha portraits, pose composites, "
+                        "scenes)")
     p.add_argument("--live", action="store_true",
                    help="also measure the engine as `live` runs it by default (the settings of `livematte bench`: "
                         "shm-lite, 256 px, one T-Net pass, pixel budget, int8 T-Net, one thread), as a second row")
     add_engine_options(p, EngineConfig.offline())
     p.set_defaults(run=run)
+
+
+def _groups(text: str) -> list[str]:
+    groups = [g.strip() for g in text.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in HELDOUT_GROUPS]
+    if unknown or not groups or len(set(groups)) < len(groups):
+        raise argparse.ArgumentTypeError(f"give some of {', '.join(HELDOUT_GROUPS)}, each once, not {text!r}")
+    return groups
 
 
 def engine_configs(args) -> tuple[EngineConfig, EngineConfig]:
@@ -31,7 +45,7 @@ def engine_configs(args) -> tuple[EngineConfig, EngineConfig]:
 
 
 def run(args) -> int:
-    from ..evaluate import heldout_data, markdown_table, run_eval
+    from ..evaluate import heldout_groups, markdown_table, run_eval
     from ..peers import PeerModel
 
     if not (args.shared / "data").is_dir():
@@ -44,10 +58,14 @@ def run(args) -> int:
     for path in args.peer:
         peer = PeerModel(path)
         models[peer.name] = peer
-    data = heldout_data(args.shared, args.limit)
-    rows = run_eval(models, data, args.json)
-    print(f"held out: {len(data.composites)} composites, {len(data.photos)} photos "
-          f"({len(data.close_ups)} of them also as close-ups), "
-          f"clips: {', '.join(c.name for c in data.clips) or 'none'}")
+    groups = heldout_groups(args.shared, args.groups, args.limit)
+    rows = run_eval(models, groups, args.json)
+    for name, data in groups.items():
+        print(f"held out, {name}: {len(data.composites)} composites, {len(data.photos)} photos"
+              + (f" ({len(data.close_ups)} of them also as close-ups)" if data.close_ups else "")
+              + (f", clips: {', '.join(c.name for c in data.clips)}" if data.clips else ""))
     print(markdown_table(rows))
+    if len(groups) > 1:
+        print()
+        print(markdown_table(rows, args.groups[1:]))
     return 0
