@@ -57,18 +57,52 @@ def save_traceback(exc: BaseException | None = None) -> Path | None:
     return None
 
 
+class _Tolerant:
+    """A text stream whose writes never raise: a full or closed stdout or stderr (``> /dev/full``, a closed pipe)
+    loses the messages, never the run."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError):
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def _run(argv: list[str] | None) -> int:
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # first: SIGTERM during start-up ends like Ctrl-C (130)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has told the error (2), or shown --help or --version (0)
         return exc.code if isinstance(exc.code, int) else 2
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM finalizes outputs like Ctrl-C
     return int(args.run(args) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every exception becomes its exit status here: 2 for what the user can fix, 130 for an
     interruption, 3 for a bug (a verb that fails to import included)."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Tolerant(sys.stdout), _Tolerant(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         return _run(argv)
     except LivematteError as exc:
