@@ -8,31 +8,41 @@ Temporal smoothing (optional) works at the M-Net's size; ``reset()`` clears it (
 """
 from __future__ import annotations
 
+import importlib.metadata
 import time
 import warnings
 
 import cv2
 import numpy as np
-import torch
 
 from .config import TNET_PASS_STEP, EngineConfig
 from .errors import InputError, SettingsError
-from .models import WeightsError, average_logits, create_model
-from .onnx_backend import OnnxModel
+from .onnx_backend import OnnxModel, shipped_graphs
 from .resize import extend_bottom, shrink, working_size
 from .smoothing import TemporalSmoother
 from .upsample import bilinear_upsample, guided_upsample
 
 
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SettingsError("--device cuda was asked for, but torch sees no CUDA GPU")
+def _torch_may_have_cuda() -> bool:
+    """False when torch is missing or a CPU build (its version ends in +cpu): then "auto" is the CPU, known without
+    importing torch."""
     try:
-        return torch.device(device)
-    except RuntimeError:
-        raise SettingsError(f"unknown device {device!r}: use auto, cpu or cuda") from None
+        return not importlib.metadata.version("torch").endswith("+cpu")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+def resolve_device(device: str) -> str:
+    """"cpu", "cuda" or "cuda:N"; "auto" is CUDA when torch sees a GPU."""
+    if device == "auto":
+        if not _torch_may_have_cuda():
+            return "cpu"
+        from .torch_backend import cuda_available
+
+        return "cuda" if cuda_available() else "cpu"
+    if device != "cpu" and not device.startswith("cuda"):
+        raise SettingsError(f"unknown device {device!r}: use auto, cpu or cuda")
+    return device
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -87,30 +97,49 @@ class Matter:
     def _load(self) -> None:
         c = self.config
         self.device = resolve_device(c.device)
-        if c.backend == "onnx" and self.device.type != "cpu":
+        if c.backend == "onnx" and self.device != "cpu":
             raise SettingsError("the onnx backend runs on the CPU; use --device cpu or the torch backend")
-        if c.threads:
-            torch.set_num_threads(c.threads)
-        try:
-            self.model = create_model(c.model, c.weights).to(self.device)
-        except KeyError as exc:
-            raise SettingsError(str(exc.args[0])) from None
-        except WeightsError as exc:
-            raise InputError(str(exc)) from None
+        self.model = None  # the torch model, loaded only where no shipped graph will do
+        if c.threads and not self._shipped():
+            from .torch_backend import set_threads
+
+            set_threads(c.threads)
         self._build_backend()
+
+    def _shipped(self) -> tuple[bytes, bytes] | None:
+        """The shipped ONNX graphs for this configuration (the shipped weights on the CPU), or None."""
+        c = self.config
+        if c.weights != "default" or c.backend == "torch" or self.device != "cpu":
+            return None
+        return shipped_graphs(c.model, c.tnet_size if c.int8_tnet else None)
+
+    def _torch_model(self):
+        if self.model is None:
+            from .torch_backend import load_model
+
+            self.model = load_model(self.config.model, self.config.weights, self.device)
+        return self.model
 
     def _build_backend(self) -> None:
         # ONNX Runtime on CPU (faster here, and graceful when the cores are shared); torch on CUDA.
         c = self.config
         self._onnx = None
-        if c.backend in ("auto", "onnx") and self.device.type == "cpu":
+        graphs = self._shipped()
+        if graphs is not None:
+            self._onnx = OnnxModel(graphs, c.threads)
+        elif c.backend in ("auto", "onnx") and self.device == "cpu":
+            model = self._torch_model()
             try:
-                self._onnx = OnnxModel(self.model, c.threads, self._calibration())
+                self._onnx = OnnxModel(model, c.threads, self._calibration())
             except Exception as exc:  # exporter or runtime missing or broken: say so, and use torch
                 if c.backend == "onnx":
                     raise SettingsError(f"the onnx backend is not available: {exc}") from None
                 warnings.warn(f"ONNX Runtime backend unavailable ({exc}); running the model in torch (slower)",
                               RuntimeWarning, stacklevel=3)
+        if self._onnx is None:
+            from .torch_backend import TorchModel
+
+            self._torch = TorchModel(self._torch_model())
         self.backend = "onnx" if self._onnx is not None else "torch"
 
     def _calibration(self) -> list[np.ndarray] | None:
@@ -128,7 +157,7 @@ class Matter:
     @property
     def trained(self) -> bool:
         """False when the model runs on random weights (no weights file shipped or given)."""
-        return bool(self.model.trained)
+        return self.model is None or bool(self.model.trained)  # no torch model: the shipped graphs
 
     def reset(self) -> None:
         """Forget temporal state (call at a cut or when switching sources)."""
@@ -155,11 +184,9 @@ class Matter:
                               size)
         images_t = [self._tnet_input(rgb, image_m, mc, shape, size) for shape, size in passes.items()]
         t1 = time.perf_counter()
-        if self._onnx is not None:
-            alpha = self._onnx(image_m, *images_t)
-            split = self._onnx.timings
-        else:
-            alpha, split = self._infer(image_m, *images_t)
+        backend = self._onnx if self._onnx is not None else self._torch
+        alpha = backend(image_m, *images_t)
+        split = backend.timings
         t2 = time.perf_counter()
         alpha = self.smoother(alpha[:mc], image_m[:mc])
         t3 = time.perf_counter()
@@ -179,19 +206,3 @@ class Matter:
         if size > self.config.mnet_size:  # the frame ends where it ends in the M-Net's copy
             return extend_bottom(_resize(rgb, (tw, round(th * mc / image_m.shape[0]))), th)
         return _resize(image_m, (tw, th))
-
-    @torch.inference_mode()
-    def _infer(self, image_m: np.ndarray, *images_t: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-        def tensor(a):
-            return torch.from_numpy(a).to(self.device).permute(2, 0, 1)[None].float().div_(255)
-
-        def sync():  # CUDA runs asynchronously: wait, so that the split times are real
-            if self.device.type == "cuda":
-                torch.cuda.synchronize()
-
-        t0 = time.perf_counter()
-        logits = average_logits([self.model.tnet(tensor(image_t)) for image_t in images_t])
-        sync()
-        t1 = time.perf_counter()
-        alpha = self.model.refine(tensor(image_m), logits)[2][0, 0].float().cpu().numpy()
-        return alpha, {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}

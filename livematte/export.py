@@ -1,0 +1,68 @@
+"""ONNX graphs from a torch model (needs torch): the T-Net and the refinement, as the ONNX backend runs them.
+
+The engine exports in memory when no graph ships for its model (trained weights of your own, random weights in
+tests); ``write_shipped`` writes the shipped models' graphs beside their weights (``scripts/export_onnx.py``), so
+that CPU inference at start needs neither torch nor an export.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class _Refine(nn.Module):
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        return self.model.refine(image, logits)[2]
+
+
+def _export(module: nn.Module, inputs: tuple, names: list[str], dynamic: dict) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval().cpu(), inputs, buffer, opset_version=17, dynamo=False, input_names=names,
+                          output_names=["out"], dynamic_axes=dynamic)
+    return buffer.getvalue()
+
+
+def export_onnx(model: nn.Module) -> tuple[bytes, bytes]:
+    """(T-Net graph: ``image_small`` N×3×h×w RGB in [0, 1] -> logits; refinement graph: ``image`` N×3×H×W and
+    ``logits`` N×3×h×w -> alpha N×1×H×W). The upsamplings inside are traced as exact doublings, so h and w must be
+    multiples of 32 and H and W multiples of 8 (the engine's working sizes are)."""
+    tnet = _export(model.tnet, (torch.rand(1, 3, 32, 64),), ["image_small"],
+                   {"image_small": {2: "h", 3: "w"}, "out": {2: "h", 3: "w"}})
+    refine = _export(_Refine(model), (torch.rand(1, 3, 64, 96), torch.rand(1, 3, 32, 64)), ["image", "logits"],
+                     {"image": {2: "H", 3: "W"}, "logits": {2: "h", 3: "w"}, "out": {2: "H", 3: "W"}})
+    return tnet, refine
+
+
+def write_shipped(folder: Path) -> list[Path]:
+    """The graphs of every model whose weights ship in ``folder``: float T-Net and refinement, and an int8 T-Net
+    calibrated at each live T-Net size that runs the model (``livematte.config.QUALITY_SIZES``)."""
+    from .calibration import calibration_images
+    from .config import QUALITY_MODELS, QUALITY_SIZES
+    from .models import create_model
+    from .onnx_backend import graph_names, quantize_tnet
+
+    written = []
+    for name in sorted(set(QUALITY_MODELS.values())):
+        weights = folder / f"{name}.pt"
+        if not weights.is_file():
+            continue
+        tnet, refine = export_onnx(create_model(name, weights))
+        graphs = {graph_names(name)[0]: tnet, graph_names(name)[1]: refine}
+        for quality, model in QUALITY_MODELS.items():
+            if model == name:
+                size = QUALITY_SIZES[quality][0]
+                graphs[graph_names(name, size)[0]] = quantize_tnet(tnet, calibration_images(size))
+        for file, graph in graphs.items():
+            (folder / file).write_bytes(graph)
+            written.append(folder / file)
+    return written

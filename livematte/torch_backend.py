@@ -1,0 +1,66 @@
+"""The model in torch: for CUDA, for weights that ship no ONNX graphs when ONNX Runtime is missing, and for tests
+that look inside the networks. Imported only on those paths: torch takes a second and a half to import.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from .errors import InputError, SettingsError
+
+
+def load_model(name: str, weights, device: str):
+    """The torch SHM ``name`` with ``weights`` ("default", a path or None) on ``device``, in eval mode."""
+    from .models import WeightsError, create_model
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SettingsError("--device cuda was asked for, but torch sees no CUDA GPU")
+    try:
+        torch_device = torch.device(device)
+    except RuntimeError:
+        raise SettingsError(f"unknown device {device!r}: use auto, cpu or cuda") from None
+    try:
+        return create_model(name, weights).to(torch_device)
+    except KeyError as exc:
+        raise SettingsError(str(exc.args[0])) from None
+    except WeightsError as exc:
+        raise InputError(str(exc)) from None
+
+
+def set_threads(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+class TorchModel:
+    """Callable like ``OnnxModel``: (uint8 image at M-Net size, uint8 images at T-Net sizes) -> alpha; ``timings``
+    holds the last call's T-Net and M-Net seconds."""
+
+    def __init__(self, model):
+        self.model = model
+        self.device = next(model.parameters()).device
+        self.timings: dict[str, float] = {}
+
+    def _tensor(self, a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a).to(self.device).permute(2, 0, 1)[None].float().div_(255)
+
+    def _sync(self) -> None:  # CUDA runs asynchronously: wait, so that the split times are real
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    @torch.inference_mode()
+    def __call__(self, image_m: np.ndarray, *images_t: np.ndarray) -> np.ndarray:
+        from .models import average_logits
+
+        t0 = time.perf_counter()
+        logits = average_logits([self.model.tnet(self._tensor(image_t)) for image_t in images_t])
+        self._sync()
+        t1 = time.perf_counter()
+        alpha = self.model.refine(self._tensor(image_m), logits)[2][0, 0].float().cpu().numpy()
+        self.timings = {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}
+        return alpha
