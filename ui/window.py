@@ -66,9 +66,11 @@ class LiveWindow(QtWidgets.QMainWindow):
     def __init__(self, matter: LiveEngine, *, camera: str = "0", size: tuple[int, int] | None = None,
                  fps: float | None = None, settings: Settings | None = None, preset: str | None = None,
                  store: PresetStore | None = None,
-                 open_source: Callable = open_source, open_virtual_camera: Callable | None = None):
+                 open_source: Callable = open_source, open_virtual_camera: Callable | None = None,
+                 always_on: bool = False):
         super().__init__()
         self.matter = matter
+        self.always_on = always_on  # keep matting when no app has the virtual camera open
         self.size, self.fps = size, fps
         self.store = store if store is not None else PresetStore()
         self.settings = settings if settings is not None else Settings()
@@ -453,7 +455,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             return False
         self.matter.reset()  # another picture: no temporal state carried over
         self.session = LiveSession(source, self.matter, self.settings, sink=self.vcam,
-                                   fps=self.fps or source.fps).start()
+                                   fps=self.fps or source.fps, demand=self._demand()).start()
         self.show_notice(f"{source.name}: {source.width}x{source.height} at {source.fps:g} fps")
         return True
 
@@ -509,12 +511,20 @@ class LiveWindow(QtWidgets.QMainWindow):
                 self.vcam_button.setChecked(False)
             return False
         if self.session is not None:
-            self.session.set_sink(self.vcam)
+            self.session.set_sink(self.vcam, self._demand())
         with QtCore.QSignalBlocker(self.vcam_button):
             self.vcam_button.setChecked(True)
         self.vcam_button.setText("Stop virtual camera")
         self.vcam_label.setText(f"on: {getattr(self.vcam, 'device', '')} at {width}x{height}, {fps:g} fps")
         return True
+
+    def _demand(self):
+        """Who watches the virtual camera (nobody: the session pauses), None when it is off or always on."""
+        if self.vcam is None or self.always_on:
+            return None
+        from livematte.live.demand import for_device
+
+        return for_device(getattr(self.vcam, "device", None))
 
     def stop_virtual_camera(self) -> None:
         if self.vcam is None:

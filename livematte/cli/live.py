@@ -44,6 +44,9 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--virtual-cam", action="store_true", help="send the result to the virtual camera")
     g.add_argument("--vcam-backend", default=None, help="pyvirtualcam backend (default: the first that works)")
     g.add_argument("--vcam-device", default=None, help="virtual camera device, e.g. /dev/video10")
+    g.add_argument("--always-on", action="store_true",
+                   help="keep matting when no app has the virtual camera open (default on Linux: pause, and after "
+                        "10 s release the webcam, until an app opens it)")
     g = p.add_argument_group("look (each option given overrides the preset)")
     g.add_argument("--preset", default=None, help="a saved or built-in preset (see --list-presets)")
     g.add_argument("--list-presets", action="store_true", help="list the presets and where they are stored, then exit")
@@ -135,7 +138,12 @@ def run(args) -> int:
         print(f"live: {source.name} at {source.width}x{source.height} {source.fps:g} fps → "
               f"{'virtual camera ' + sink.device if sink else 'no output (add --virtual-cam)'} at {out_fps:g} fps; "
               f"background {settings.background_spec()}; Ctrl-C stops", file=sys.stderr)
-        session = LiveSession(source, matter, settings, sink=sink, fps=out_fps)
+        demand = None
+        if sink is not None and not args.always_on:
+            from ..live.demand import for_device
+
+            demand = for_device(sink.device)  # where viewers cannot be counted, it always says "watched"
+        session = LiveSession(source, matter, settings, sink=sink, fps=out_fps, demand=demand)
         tty = sys.stderr.isatty()
 
         def show(status):

@@ -55,7 +55,7 @@ def run(args) -> int:
         return open_virtual_camera(args, width, height, frame_rate)
 
     window = LiveWindow(matter, camera=args.camera, size=size, fps=fps, settings=settings, preset=preset,
-                        store=store, open_virtual_camera=open_vcam)
+                        store=store, open_virtual_camera=open_vcam, always_on=args.always_on)
     window.show()
     if args.virtual_cam:
         window.start_virtual_camera()
