@@ -89,6 +89,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("livematte")
         self.setAcceptDrops(True)
         self._build()
+        for number in range(1, 10):  # keys 1-9 load the presets in the list's order (not while typing in a field)
+            QtWidgets.QShortcut(QtGui.QKeySequence(str(number)), self,
+                                activated=lambda n=number: self.load_preset_number(n))
         self._reload_presets(select=preset)
         self._show_settings(self.settings)
         self._poll_timer = QtCore.QTimer(self, interval=POLL_MS, timeout=self._poll)
@@ -359,6 +362,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         user = preset is not None and not preset.builtin
         self.rename_button.setEnabled(user)
         self.delete_button.setEnabled(user)
+        self.setWindowTitle(f"livematte — {self.current_preset}" if self.current_preset else "livematte")
+
+    def load_preset_number(self, number: int) -> None:
+        """Key ``number`` (1-9): the preset in that place of the list, if there is one."""
+        if number < self.preset_combo.count():  # item 0 is "(unsaved settings)"
+            self.load_preset(self.preset_combo.itemData(number))
 
     def _on_preset_chosen(self, index: int) -> None:
         name = self.preset_combo.itemData(index)
