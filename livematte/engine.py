@@ -130,7 +130,9 @@ class Matter:
         elif c.backend in ("auto", "onnx") and self.device == "cpu":
             model = self._torch_model()
             try:
-                self._onnx = OnnxModel(model, c.threads, self._calibration())
+                from .export import graphs_from_model  # torch: only for weights that ship no graphs
+
+                self._onnx = OnnxModel(graphs_from_model(model, self._calibration()), c.threads)
             except Exception as exc:  # exporter or runtime missing or broken: say so, and use torch
                 if c.backend == "onnx":
                     raise SettingsError(f"the onnx backend is not available: {exc}") from None

@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
+from typing import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -43,13 +45,63 @@ def export_onnx(model: nn.Module) -> tuple[bytes, bytes]:
     return tnet, refine
 
 
+def quantize_tnet(graph: bytes, images: Sequence[np.ndarray]) -> bytes:
+    """The T-Net graph with int8 weights (7 bits, below) and activations (ONNX Runtime static quantization, QDQ,
+    per channel), calibrated on ``images`` (uint8 RGB at the T-Net's input size: calibrate at the size it will
+    run). The refinement graph gained nothing from int8, so it stays float (model card)."""
+    import logging
+    import tempfile
+
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Frames(CalibrationDataReader):
+        def __init__(self):
+            self._feeds = iter([{"image_small": _tensor(image)} for image in images])
+
+        def get_next(self):
+            return next(self._feeds, None)
+
+    quiet = logging.getLogger().level
+    logging.getLogger().setLevel(logging.ERROR)  # the quantizer logs advice at WARNING on every call
+    try:
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            src, pre, out = (Path(tmp) / n for n in ("tnet.onnx", "pre.onnx", "int8.onnx"))
+            src.write_bytes(graph)
+            quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+            # Weights in 7 bits (reduce_range): without VNNI, ONNX Runtime's uint8 x int8 kernels sum pairs of
+            # products in 16 bits, which saturate with 8-bit weights (model card).
+            quantize_static(str(pre), str(out), Frames(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+            return out.read_bytes()
+    finally:
+        logging.getLogger().setLevel(quiet)
+
+
+def _tensor(image: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32) * np.float32(1 / 255)
+
+
+def graphs_from_model(model: nn.Module, int8_calibration: Sequence[np.ndarray] | None = None) -> tuple[bytes, bytes]:
+    """(T-Net, refinement) graphs of a torch model, its T-Net quantized when ``int8_calibration`` (T-Net inputs,
+    see ``quantize_tnet``) is given; a quantizer failure keeps the float T-Net, with a warning."""
+    tnet, refine = export_onnx(model)
+    if int8_calibration is not None:
+        try:
+            tnet = quantize_tnet(tnet, int8_calibration)
+        except Exception as exc:  # the quantizer's own errors: keep the float T-Net, not fall back to torch
+            warnings.warn(f"int8 T-Net unavailable ({exc}); running it in float", RuntimeWarning, stacklevel=2)
+    return tnet, refine
+
+
 def write_shipped(folder: Path) -> list[Path]:
     """The graphs of every model whose weights ship in ``folder``: float T-Net and refinement, and an int8 T-Net
     calibrated at each live T-Net size that runs the model (``livematte.config.QUALITY_SIZES``)."""
     from .calibration import calibration_images
     from .config import QUALITY_MODELS, QUALITY_SIZES
     from .models import create_model
-    from .onnx_backend import graph_names, quantize_tnet
+    from .onnx_backend import graph_names
 
     written = []
     for name in sorted(set(QUALITY_MODELS.values())):

@@ -8,10 +8,7 @@ that starting needs no torch; other weights are exported in memory at start (``l
 from __future__ import annotations
 
 import time
-import warnings
 from importlib import resources
-from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -46,49 +43,14 @@ def average_logits(logits: list[np.ndarray]) -> np.ndarray:
     return total / np.float32(len(logits))
 
 
-def quantize_tnet(graph: bytes, images: Sequence[np.ndarray]) -> bytes:
-    """The T-Net graph with int8 weights (7 bits, below) and activations (ONNX Runtime static quantization, QDQ,
-    per channel), calibrated on ``images`` (uint8 RGB at the T-Net's input size: calibrate at the size it will
-    run). The refinement graph gained nothing from int8, so it stays float (model card)."""
-    import logging
-    import tempfile
-
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    class Frames(CalibrationDataReader):
-        def __init__(self):
-            self._feeds = iter([{"image_small": OnnxModel._tensor(image)} for image in images])
-
-        def get_next(self):
-            return next(self._feeds, None)
-
-    quiet = logging.getLogger().level
-    logging.getLogger().setLevel(logging.ERROR)  # the quantizer logs advice at WARNING on every call
-    try:
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            src, pre, out = (Path(tmp) / n for n in ("tnet.onnx", "pre.onnx", "int8.onnx"))
-            src.write_bytes(graph)
-            quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-            # Weights in 7 bits (reduce_range): without VNNI, ONNX Runtime's uint8 x int8 kernels sum pairs of
-            # products in 16 bits, which saturate with 8-bit weights (model card).
-            quantize_static(str(pre), str(out), Frames(), quant_format=QuantFormat.QDQ, per_channel=True,
-                            reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-            return out.read_bytes()
-    finally:
-        logging.getLogger().setLevel(quiet)
-
-
 class OnnxModel:
     """Callable like the engine's torch path: (uint8 image at M-Net size, one or more uint8 images at T-Net sizes)
     -> alpha.
-    ``timings`` holds the last call's T-Net and M-Net seconds. With ``int8_calibration`` (T-Net inputs, see
-    ``quantize_tnet``) the T-Net runs in int8."""
+    ``timings`` holds the last call's T-Net and M-Net seconds."""
 
-    def __init__(self, model, threads: int | None = None, int8_calibration: Sequence[np.ndarray] | None = None):
-        """``model``: a torch SHM (exported here, its T-Net quantized when ``int8_calibration`` is given), or a
-        (T-Net, refinement) pair of ONNX graphs as bytes, ready to run."""
+    def __init__(self, graphs: tuple[bytes, bytes], threads: int | None = None):
+        """``graphs``: the (T-Net, refinement) ONNX graphs as bytes: shipped (``shipped_graphs``) or exported from a
+        torch model (``livematte.export.graphs_from_model``)."""
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -97,17 +59,7 @@ class OnnxModel:
         opts.log_severity_level = 3
         # Spinning threads win in isolation but collapse when the cores are shared (see livematte bench).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if isinstance(model, tuple):
-            tnet, refine = model
-        else:
-            from .export import export_onnx  # torch, only for weights that ship no graphs
-
-            tnet, refine = export_onnx(model)
-        if int8_calibration is not None:
-            try:
-                tnet = quantize_tnet(tnet, int8_calibration)
-            except Exception as exc:  # the quantizer's own errors: keep the float T-Net, not fall back to torch
-                warnings.warn(f"int8 T-Net unavailable ({exc}); running it in float", RuntimeWarning, stacklevel=2)
+        tnet, refine = graphs
         self.tnet_graph = tnet  # kept to be inspected (tests: really quantized)
         self.tnet = ort.InferenceSession(tnet, opts, providers=["CPUExecutionProvider"])
         self.refine = ort.InferenceSession(refine, opts, providers=["CPUExecutionProvider"])
