@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs livematte into .venv: the system libraries the Qt window needs, and Xvfb for its real-window test
-# (Debian/Ubuntu, as root or with password-less sudo; skipped elsewhere), then torch's CPU build first (a bare torch requirement would pull
-# several GB of CUDA packages), then livematte with its test tools.
+# (Debian/Ubuntu, as root or with password-less sudo; skipped elsewhere), then torch's CPU build first (a bare
+# torch requirement would pull several GB of CUDA packages), then livematte with its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QT_LIBS="libgl1 libegl1 libglib2.0-0 libfontconfig1 libfreetype6 libx11-6 libxext6 libxkbcommon0 libdbus-1-3"
