@@ -48,13 +48,24 @@ class Person:
         return "teacher" if self.real_only else self.name.split("/")[0]
 
 
-def load_people(shared: Path, names: list[str], max_side: int = 400) -> list[Person]:
+# Sources whose alpha is closed-form pseudo-alpha around a hand-drawn or machine mask: what ``--labels edges``
+# replaces by RVM's edges where RVM agrees with the mask (training/teacher.py, refine_edges).
+PSEUDO_ALPHA_SOURCES = ("people", "people_ccp", "people_coco128seg", "people_davis16", "people_cihp_pgn_samples")
+LABELS = ("pseudo", "edges")
+
+
+def load_people(shared: Path, names: list[str], max_side: int = 400,
+                edges: dict[str, np.ndarray] | None = None) -> list[Person]:
+    """People read from ../shared; ``edges``: alphas (at this size) that replace the files' for those names."""
     people = []
     for n in names:
         image_path, _, alpha_path = person_paths(shared, n)
         img = _read_rgb(image_path, max_side)
-        a = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE)
-        a = cv2.resize(a, img.shape[1::-1], interpolation=cv2.INTER_AREA)
+        if edges is not None and n in edges:
+            a = edges[n]
+        else:
+            a = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE)
+            a = cv2.resize(a, img.shape[1::-1], interpolation=cv2.INTER_AREA)
         fg = estimate_foreground(img, a.astype(np.float32) / 255.0)
         source = SOURCE_BY_NAME.get(n.split("/")[0])
         people.append(Person(n, img, fg, a, composite_only=source is not None and source.use == "composite"))
@@ -65,7 +76,8 @@ def load_backgrounds(shared: Path, names: list[str], max_side: int = 512) -> lis
     return [_read_rgb(shared / "data" / n, max_side) for n in names]
 
 
-def _cached_people(shared: Path, cache: Path, names: list[str]) -> list[Person]:
+def _cached_people(shared: Path, cache: Path, names: list[str],
+                   edges: dict[str, np.ndarray] | None = None) -> list[Person]:
     """People of one source, preprocessed once (foreground colours) into an .npz cache; rebuilt when the names
     differ from the cache's."""
     if cache.is_file():
@@ -74,7 +86,7 @@ def _cached_people(shared: Path, cache: Path, names: list[str]) -> list[Person]:
             flags = z["composite_only"]
             return [Person(n, z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"], composite_only=bool(flags[i]))
                     for i, n in enumerate(names)]
-    people = load_people(shared, names)
+    people = load_people(shared, names, edges=edges)
     arrays = {"names": np.array(names), "composite_only": np.array([p.composite_only for p in people], bool)}
     for i, p in enumerate(people):
         arrays.update({f"img{i}": p.image, f"fg{i}": p.fg, f"a{i}": p.alpha})
@@ -98,9 +110,14 @@ def _cached_backgrounds(shared: Path, cache: Path, names: list[str]) -> list[np.
     return bgs
 
 
-def load_cached(shared: Path, cache_dir: Path, train: bool = True, sources=None):
+def load_cached(shared: Path, cache_dir: Path, train: bool = True, sources=None, labels: str = "pseudo"):
     """People and backgrounds of the training data (or of the first held-out split's people and backgrounds, for
-    validation), each source cached on its own. ``sources``: the people sets to read (default: all)."""
+    validation), each source cached on its own. ``sources``: the people sets to read (default: all). ``labels``
+    "edges": the training people of pseudo-alpha sources take RVM's edges where ``livematte train edges`` made them
+    (``cache_dir/edges.npz``)."""
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {', '.join(LABELS)}, not {labels!r}")
+    edges = _edges(cache_dir) if labels == "edges" and train else None
     split = load_split()
     held_people = heldout_names(split)
     held_bgs = set(split["heldout"]["backgrounds"])
@@ -111,12 +128,22 @@ def load_cached(shared: Path, cache_dir: Path, train: bool = True, sources=None)
         if not train:
             names = [n for n in names if n in split["heldout"]["people"]]
         if names:
-            people += _cached_people(shared, cache_dir / f"{kind}_{s}.npz", names)
+            refined = edges if edges is not None and s in PSEUDO_ALPHA_SOURCES else None
+            suffix = ".edges" if refined is not None else ""
+            people += _cached_people(shared, cache_dir / f"{kind}_{s}{suffix}.npz", names, refined)
     bgs = _cached_backgrounds(shared, cache_dir / f"{kind}_backgrounds.npz",
                               [n for n in list_backgrounds(shared) if (n in held_bgs) != train])
     if train:
         people += _teacher_people(cache_dir)
     return people, bgs
+
+
+def _edges(cache_dir: Path) -> dict[str, np.ndarray]:
+    path = cache_dir / "edges.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: build it with `livematte train edges`")
+    z = np.load(path, allow_pickle=False)
+    return {str(n): z[f"a{i}"] for i, n in enumerate(z["names"])}
 
 
 def _teacher_people(cache_dir: Path) -> list[Person]:

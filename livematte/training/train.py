@@ -134,7 +134,7 @@ def load_start(model, path: Path, model_name: str = "shm") -> list[str]:
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
           model_name: str = "shm", ckpt_every: int = 50, val_every: int = 250, seed: int = 0,
           threads: int | None = None, export: Path | None = None, name: str | None = None,
-          init: Path | None = None, close_up: float = 0.0, second_person: float = 0.0):
+          init: Path | None = None, close_up: float = 0.0, second_person: float = 0.0, labels: str = "pseudo"):
     if threads:
         torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -150,6 +150,9 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     start = 0
     if ckpt_path.is_file():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if ck.get("labels", "pseudo") != labels:
+            raise SettingsError(f"{ckpt_path} was trained with --labels {ck.get('labels', 'pseudo')}, not {labels}: "
+                                "give the same value to resume it, or --name to start a new run")
         trained_close_up = ck.get("close_up", 0.0)  # checkpoints from before the option: none
         if trained_close_up != close_up:  # a resumed run keeps its sample mix
             raise SettingsError(f"{ckpt_path} was trained with --close-up {trained_close_up}, not {close_up}: "
@@ -178,7 +181,10 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     for g in opt.param_groups:
         g["lr"] = lr
     torch.manual_seed(seed + start)
-    people, bgs = load_cached(shared, runs / "cache", train=True)
+    try:
+        people, bgs = load_cached(shared, runs / "cache", train=True, labels=labels)
+    except FileNotFoundError as exc:
+        raise InputError(str(exc)) from None
     held_people, held_bgs = load_cached(shared, runs / "cache", train=False)
     sampler = PersonSampler(people)
     counts = ", ".join(f"{s} {len(sampler.by_source[s])} ({w:.0%})" for s, w in zip(sampler.sources, sampler.weights))
@@ -192,7 +198,7 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     def save_checkpoint():
         save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                      "py_rng": random.getstate(), "stage": stage, "size": size, "close_up": close_up,
-                     "second_person": second_person}, ckpt_path)
+                     "second_person": second_person, "labels": labels}, ckpt_path)
 
     rng = random
     t0 = time.time()
@@ -228,5 +234,6 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         save_weights(model.cpu().eval(), export, model_name,
                      meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh",
                            **({"init": str(init)} if init else {}), **({"close_up": close_up} if close_up else {}),
-                           **({"second_person": second_person} if second_person else {})})
+                           **({"second_person": second_person} if second_person else {}),
+                           **({"labels": labels} if labels != "pseudo" else {})})
         print(f"exported {export}")
