@@ -35,6 +35,17 @@ def check_name(path: Path, what: str = "output") -> None:
                           f"... (choose a shorter name with -o)")
 
 
+def check_path(path: Path, what: str, error=OutputError) -> None:
+    """Every part of ``path`` within the file system's limits (255 bytes a name, 4096 a path), told before any work."""
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise error(f"{what} {path.name[:40]}...: a name in it is {size} bytes, over the file system's limit of "
+                        f"{NAME_MAX}")
+    if len(os.fsencode(str(path))) >= 4096:
+        raise error(f"{what} path is over the file system's limit of 4096 bytes")
+
+
 def hidden_name(target: Path, tag: str) -> Path:
     """``.NAME.TAG.EXT`` beside ``target`` (extension kept: it picks the container), a hash in place of the end of
     the name's stem when that would pass the limit."""
