@@ -100,8 +100,9 @@ def expand_inputs(specs: list[Path], verb: str, recursive: bool = False,
                 sources.append(Source(spec, Path("."), spec.stem))
             elif glob.has_magic(text):
                 matches = sorted(glob.glob(text, recursive=recursive))
-                base = Path(text.split("*")[0].split("?")[0].split("[")[0])
-                base = base if text.endswith(os.sep) or base.is_dir() and str(base).endswith(os.sep) else base.parent
+                parts = spec.parts
+                fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+                base = Path(*parts[:fixed]) if fixed else Path(".")  # subfolders are kept below this
                 files = [Path(m) for m in matches if Path(m).is_file() and _is_media(Path(m), verb)]
                 if not files:
                     raise InputError(f"no {verb} files match {text}")

@@ -67,16 +67,22 @@ def convert_video(input_path: str | os.PathLike, output: str | os.PathLike | Non
             raise SettingsError(f"output type must be one of {', '.join(OUTPUT_TYPES)}, not {kind_of_output!r}")
     alphas = [needs_alpha_channel(t, bg) for t, _ in outputs]
     kinds = [checked_output(input_path, Path(o), overwrite, a) for (_, o), a in zip(outputs, alphas)]
-    reader = open_reader(input_path, fps)
-    info = reader.info
-    try:
+    safe: list[SafeOutput] = []
+    reader = None
+    try:  # locked before the model loads: a second process on the same output is told at once
+        for (_, o), kind in zip(outputs, kinds):
+            safe.append(SafeOutput(Path(o), kind == "png-sequence", foreign_stale))
+        reader = open_reader(input_path, fps)
         matter = get_matter(matter, EngineConfig.offline())
         matter.reset()
-        safe = [SafeOutput(Path(o), kind == "png-sequence", foreign_stale) for (_, o), kind in zip(outputs, kinds)]
     except BaseException:
-        reader.close()
+        for so in safe:
+            so.discard()
+        if reader is not None:
+            reader.close()
         bg.close()
         raise
+    info = reader.info
     writers: list = []
     replaces = [kind == "png-sequence" and bool(png_sequence_files(Path(o))) for (_, o), kind in zip(outputs, kinds)]
     bar = None

@@ -49,7 +49,7 @@ def check_path(path: Path, what: str, error=OutputError) -> None:
 def hidden_name(target: Path, tag: str) -> Path:
     """``.NAME.TAG.EXT`` beside ``target`` (extension kept: it picks the container), a hash in place of the end of
     the name's stem when that would pass the limit."""
-    stem, ext = (target.stem, target.suffix) if target.suffix and "%" not in target.name else (target.name, "")
+    stem, ext = target.stem, target.suffix
     name = f".{stem}.{tag}{ext}"
     if len(os.fsencode(name)) > name_max(target.parent) - 4:
         digest = hashlib.sha1(os.fsencode(target.name)).hexdigest()[:12]

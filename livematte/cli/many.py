@@ -92,14 +92,11 @@ def run_many(args, verb: str, types: list[str], engine, single) -> int:
     finally:
         bg.close()
     edges = Edges(args.shrink, args.feather, args.threshold)
+    make_folders(plan)
     if not batch and args.ray is None:
         return single(plan.jobs[0], edges)
     settings = JobSettings(verb, engine, args.background, edges, getattr(args, "fps", None), args.overwrite,
                            foreign_stale=args.ray is not None)
-    if engine.weights is None:
-        print("livematte: warning: running on random weights (--weights none); the mattes will be meaningless",
-              file=sys.stderr)
-    make_folders(plan)
     return run_batch(plan, settings, args, verb)
 
 
@@ -110,8 +107,11 @@ def run_batch(plan, settings, args, verb: str) -> int:
     jobs = plan.jobs
     skipped = f"; skipped {plan.skipped} existing (--overwrite replaces them)" if plan.skipped else ""
     if not jobs:
-        print(f"nothing to do{skipped}")
+        print(f"livematte: nothing to do{skipped}", file=sys.stderr)
         return 0
+    if settings.engine.weights is None:
+        print("livematte: warning: running on random weights (--weights none); the mattes will be meaningless",
+              file=sys.stderr)
     workers = args.workers or default_workers(len(jobs))
     where = f"Ray ({args.ray})" if args.ray else f"{min(workers, len(jobs))} worker(s)"
     print(f"livematte: {len(jobs)} file(s) to do on {where}{skipped}", file=sys.stderr)
