@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from .batch import Job
+from .batch import Job, Source
 from .errors import SettingsError
 from .workers import JobSettings, Outcome, process_job
 
@@ -32,7 +32,8 @@ def check_ray() -> None:
     _import_ray()
 
 
-def _task(index: int, job: Job, settings: JobSettings) -> Outcome:
+def livematte_file(index: int, job: Job, settings: JobSettings) -> Outcome:
+    """One file, in a Ray worker process (its title while it runs: ray::livematte_file)."""
     import ray
 
     cpus = int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)) or 1
@@ -59,9 +60,11 @@ def run_ray(jobs: list[Job], settings: JobSettings, address: str, on_event: Call
     ray = _import_ray()
     connect(address)
     try:
-        remote = ray.remote(_task).options(num_cpus=cpus_per_task, max_retries=RETRIES, retry_exceptions=False)
+        remote = ray.remote(livematte_file).options(num_cpus=cpus_per_task, max_retries=RETRIES, retry_exceptions=False)
         pending = {}
-        for i, job in enumerate(jobs):
+        for i, job in enumerate(jobs):  # absolute paths: a worker's folder is not this one's
+            job = Job(Source(job.source.path.absolute(), job.source.rel, job.source.stem),
+                      [(t, target.absolute()) for t, target in job.outputs])
             pending[remote.remote(i, job, settings)] = i
         try:
             while pending:
