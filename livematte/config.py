@@ -22,6 +22,7 @@ TNET_PASSES, TNET_PASS_STEP = 2, 32
 # The frame is extended below by this share of its height, so that a body the frame cuts stays body (model card).
 BOTTOM_CONTEXT = 0.1
 TNET_SIZE_RANGE, MNET_SIZE_RANGE, TNET_PASSES_RANGE = (64, 2048), (64, 4096), (1, 8)
+MAX_THREADS = 256  # more inference threads than any machine's cores only thrash (100000 exhausts memory)
 UPSAMPLERS = ("guided", "bilinear")
 BACKENDS = ("auto", "torch", "onnx")
 
@@ -93,8 +94,8 @@ def _problem(c: EngineConfig) -> str:
         return f"upsample must be one of {', '.join(UPSAMPLERS)}, not {c.upsample!r}"
     if not tlow <= c.tnet_size <= thigh or not mlow <= c.mnet_size <= mhigh:
         return f"tnet_size must be in {tlow}..{thigh} and mnet_size in {mlow}..{mhigh}"
-    if c.threads is not None and c.threads < 0:
-        return f"threads must be 0 (one per core) or more, not {c.threads}"
+    if c.threads is not None and not 0 <= c.threads <= MAX_THREADS:
+        return f"threads must be 0 (one per core) to {MAX_THREADS}, not {c.threads}"
     if not plow <= c.tnet_passes <= phigh:
         return f"tnet_passes must be in {plow}..{phigh}, not {c.tnet_passes}"
     if c.tnet_size + (c.tnet_passes - 1) * TNET_PASS_STEP > thigh:

@@ -37,6 +37,13 @@ class Frame:
 
 
 def _open_input(path: Path):
+    try:
+        return _open_checked(path)
+    except OSError as exc:  # a name too long, a loop of links: what the file system says
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _open_checked(path: Path):
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if path.is_dir():
@@ -167,7 +174,11 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """Any 8/16-bit grey, RGB or RGBA image -> H×W×3 uint8 RGB (alpha dropped, 16-bit scaled down), turned upright
     as its EXIF orientation says (a phone photo comes out as the phone showed it)."""
     path = Path(path)
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not found:
         raise InputError(f"image not found: {path}")
     img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)  # keeps 16 bits and alpha, but ignores EXIF orientation
     if img is None:

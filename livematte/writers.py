@@ -7,7 +7,6 @@ packets are copied through untouched where the container allows the codec, re-en
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from .errors import OutputError
 from .media import write_image
+from .sequences import check_pattern, pattern_regex
 
 VIDEO_FORMATS = {  # extension -> (codec, pixel format without alpha, pixel format with alpha, options)
     ".mp4": ("libx264", "yuv420p", None, {"crf": "18", "preset": "veryfast"}),
@@ -34,11 +34,14 @@ AUDIO_REENCODE = {".webm": "libopus", ".mp4": "aac", ".m4v": "aac", ".mov": "aac
 
 
 def output_kind(path: Path) -> str:
-    """'video' (by extension), 'png-sequence' (folder or %d pattern)."""
+    """'video' (by extension), 'png-sequence' (folder or %d pattern, the pattern checked)."""
     s = str(path)
+    if path.suffix.lower() in VIDEO_FORMATS and not path.is_dir():
+        return "video"  # a % in a video's name is only a character
     if "%" in path.name:
         if path.suffix.lower() != ".png":
             raise OutputError(f"image-sequence pattern must end in .png: {path}")
+        check_pattern(path.name, "output pattern")
         return "png-sequence"
     if path.suffix.lower() in VIDEO_FORMATS:
         return "video"
@@ -58,8 +61,7 @@ def png_sequence_files(path: Path) -> list[Path]:
     folder, pattern = png_sequence_target(path)
     if not folder.is_dir():
         return []
-    regex = re.compile(re.sub(r"%0?(\d*)d", lambda m: rf"\d{{{m.group(1) or 1},}}",
-                              re.escape(pattern).replace(r"\%", "%")) + "$")
+    regex = pattern_regex(pattern)
     return sorted(p for p in folder.iterdir() if regex.match(p.name))
 
 

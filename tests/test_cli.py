@@ -55,7 +55,7 @@ def test_bad_options_exit_nonzero(clip, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("livematte: error:") == 5 and "does not exist" in err and not (tmp_path / "o.mp4").exists()
     # range errors are told by argparse, with the option's name
-    assert "livematte video: error: argument --threads: must be an integer at least 0, not -1" in err
+    assert "livematte video: error: argument --threads: must be an integer in 0..256, not -1" in err
     assert "livematte video: error: argument --bottom-context: must be a number in 0..1, not 2" in err
 
 

@@ -1,4 +1,7 @@
 """Encode → decode round trips: alpha channels, audio, exact frame rates, variable frame rate, order."""
+import socket
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -234,14 +237,17 @@ def test_interrupted_new_png_sequence_keeps_its_frames(tiny_matter, tmp_path):
     from livematte.offline import ConversionInterrupted
 
     folder = tmp_path / "seq"
-    (tmp_path / ".seq.partial").mkdir()
-    (tmp_path / ".seq.partial" / "00099.png").write_bytes(b"left by a crashed run")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has ended: its lock and partial folder are a crashed run's
+    (tmp_path / ".seq.lock").write_text(f"{socket.gethostname()} {pid}\n")
+    (tmp_path / f".seq.partial-{pid}").mkdir()
+    (tmp_path / f".seq.partial-{pid}" / "00099.png").write_bytes(b"left by a crashed run")
     with pytest.raises(ConversionInterrupted) as stop:
         _convert(tiny_matter, make_clip(tmp_path / "c.mp4", frames=12), folder, output_type="alpha",
                  on_frame=_fail_at_frame_5(KeyboardInterrupt))
     written = stop.value.result.frames_written
     assert sorted(p.name for p in folder.glob("*.png")) == [f"{i:05d}.png" for i in range(written)]
-    assert not list(tmp_path.glob(".*partial*"))
+    assert not list(tmp_path.glob(".*partial*")) and not list(tmp_path.glob(".*lock"))
 
 
 @pytest.mark.parametrize("ext", [".mp4", ".mov", ".webm"])

@@ -86,7 +86,7 @@ def test_sigterm_during_video_finalizes_a_playable_partial_file(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "livematte", "video", str(src), "-o", str(out), *TINY],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
-    partial = tmp_path / ".out.partial.mp4"
+    partial = tmp_path / f".out.partial-{proc.pid}.mp4"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (partial.exists() and partial.stat().st_size > 20_000):
         time.sleep(0.05)

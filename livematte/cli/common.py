@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ..config import MNET_SIZE_RANGE, TNET_PASSES_RANGE, TNET_SIZE_RANGE, EngineConfig, parse_smoothing
+from ..config import MAX_THREADS, MNET_SIZE_RANGE, TNET_PASSES_RANGE, TNET_SIZE_RANGE, EngineConfig, parse_smoothing
 from ..errors import OutputError
 from .argtypes import number_in
 
@@ -37,7 +37,7 @@ def add_engine_options(p: argparse.ArgumentParser, base: EngineConfig, smoothing
     g.add_argument("--tnet-passes", type=number_in(int, *TNET_PASSES_RANGE),
                    help="T-Net passes, at --tnet-size and each 32 px larger, their trimaps averaged: steadier "
                         f"mattes, each pass costing about one T-Net's time (default: {base.tnet_passes})")
-    g.add_argument("--threads", type=number_in(int, 0),
+    g.add_argument("--threads", type=number_in(int, 0, MAX_THREADS),
                    help=f"inference threads, 0 = one per core (default: {base.threads or 'one per core'}). One "
                         "leaves a core to the other pipeline stages, which lowers live latency")
     g.add_argument("--int8-tnet", action=argparse.BooleanOptionalAction,

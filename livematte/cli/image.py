@@ -1,27 +1,29 @@
-"""``livematte image IN...``: cut people out of photos (RGBA PNG by default, or a composite)."""
+"""``livematte image IN... [-o OUT]``: cut people out of photos (RGBA PNG by default, or a composite): files,
+folders and globs, several output types from one matte."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..composite import OUTPUT_TYPES
 from ..config import EngineConfig
-from ..errors import OutputError
-from ..offline import convert_image
 from .common import add_engine_options, apply_engine_options, make_matter
+from .many import add_batch_options, output_types, run_many
 
 BASE = EngineConfig()  # photos: the engine's own defaults, no temporal smoothing
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("image", help="matte images", description=__doc__)
-    p.add_argument("inputs", type=Path, nargs="+")
-    p.add_argument("-d", "--output-dir", type=Path, default=None,
-                   help="folder for the results (default: beside each input)")
+    p.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="an image, a folder of images, or a glob")
+    p.add_argument("-o", "--output", "-d", "--output-dir", dest="output", type=Path, default=None,
+                   help="output file, or folder for the results (default: beside each input)")
     p.add_argument("-b", "--background", default=None,
                    help="composite onto this background (colour, image, blur[:N]); default: transparent PNG")
-    p.add_argument("-t", "--output-type", choices=OUTPUT_TYPES, default=None,
-                   help="default: rgba, or composite when --background is given")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("-t", "--output-type", type=output_types, default=None, metavar="TYPES",
+                   help="composite, alpha, foreground, rgba, or a comma-separated list "
+                        "(default: rgba, or composite when --background is given)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--no-progress", action="store_true", help="no progress display")
+    add_batch_options(p, "image")
     add_engine_options(p, BASE)
     p.set_defaults(run=run)
 
@@ -31,19 +33,15 @@ def engine_config(args) -> EngineConfig:
 
 
 def run(args) -> int:
-    output_type = args.output_type or ("composite" if args.background else "rgba")
-    if args.output_dir is not None and not args.output_dir.is_dir():
-        raise OutputError(f"output folder does not exist: {args.output_dir}")
-    matters = []
+    config = engine_config(args)
+    types = args.output_type or ["composite" if args.background else "rgba"]
 
-    def matter():  # built once, on the first good input
-        if not matters:
-            matters.append(make_matter(engine_config(args)))
-        return matters[0]
+    def single(job, edges) -> int:
+        from ..photo import render_image
 
-    for path in args.inputs:
-        folder = args.output_dir or path.parent
-        out = convert_image(path, folder / f"{path.stem}_{output_type}.png", background=args.background,
-                            output_type=output_type, matter=matter, overwrite=args.overwrite)
-        print(f"wrote {out}")
-    return 0
+        for out in render_image(job.source.path, job.outputs, background=args.background,
+                                matter=lambda: make_matter(config), overwrite=args.overwrite, edges=edges):
+            print(f"wrote {out}")
+        return 0
+
+    return run_many(args, "image", types, config, single)
