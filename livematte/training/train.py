@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from ..errors import InputError, SettingsError
 from ..models import WeightsError, create_model, save_weights
+from ..models.plate import widen_state
 from ..models.registry import float_state, read_weights, same_architecture
 from ..models.shm import fuse_alpha
 from .data import PersonSampler, load_cached, make_sample, trimap_from_alpha
@@ -121,13 +122,16 @@ def load_start(model, path: Path, model_name: str = "shm") -> list[str]:
                              f"{str(exc).strip().splitlines()[0][:200]}") from None
         return []
     own = model.state_dict()
-    fitting = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    # A plate model's first convolutions take the automatic ones with zeros for the plate's channels: at step 0 it
+    # gives the automatic matte exactly (models/plate.py).
+    fitting, widened = widen_state(state, own)
     parameters = dict(model.named_parameters())
     if not any(k in parameters for k in fitting):  # BatchNorm's step counters always fit: they do not count
         raise InputError(f"--init {path}: none of its tensors fits model {model_name!r}")
     model.load_state_dict(fitting, strict=False)
     new = [k for k in own if k not in fitting]
-    print(f"from {path} ({blob.get('model')}): {len(new)} tensors start anew: {', '.join(new)}")
+    print(f"from {path} ({blob.get('model')}): {len(new)} tensors start anew: {', '.join(new) or 'none'}"
+          + (f"; widened with zeros for the plate: {', '.join(widened)}" if widened else ""))
     return new
 
 
