@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import torch
 
+# The convolutions that read the plate's channels, after the image's (and the trimap's, in the M-Net).
+PLATE_INPUTS = ("tnet.stem.0.weight", "mnet.enc1.0.weight", "mnet.refine.0.weight")
+
 
 def widen_state(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor],
                                                                                          list[str]]:
     """``state`` (an automatic model's) fitted to the shapes of ``own`` (a plate model's state dict): equal shapes
-    are taken as they are; a weight with more input channels (dim 1) than the saved one, all else equal, takes
-    the saved weight in its first channels and zeros in the rest. Returns (fitted state, names widened)."""
+    are taken as they are; a plate input (``PLATE_INPUTS``) with more input channels (dim 1) than the saved one,
+    all else equal, takes the saved weight in its first channels and zeros in the rest. Any other tensor of
+    another shape is left out. Returns (fitted state, names widened)."""
     fitted, widened = {}, []
     for name, target in own.items():
         saved = state.get(name)
@@ -22,7 +26,7 @@ def widen_state(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]) ->
             continue
         if saved.shape == target.shape:
             fitted[name] = saved
-        elif (saved.ndim == target.ndim >= 2 and saved.shape[0] == target.shape[0]
+        elif (name in PLATE_INPUTS and saved.ndim == target.ndim >= 2 and saved.shape[0] == target.shape[0]
               and saved.shape[2:] == target.shape[2:] and saved.shape[1] < target.shape[1]):
             wide = torch.zeros(target.shape, dtype=saved.dtype)
             wide[:, :saved.shape[1]] = saved
