@@ -39,7 +39,7 @@ def shifted_clip(frames=30, shift_at=(10, 20), shift=40):
         moved = shift_at[0] <= i < shift_at[1]
         view = bg[:, shift:shift + 160] if moved else plate
         alpha = person(120, 160, 40 + 3 * i)
-        fg = np.full((120, 160, 3), (200, 150, 120), np.float32)
+        fg = np.full((120, 160, 3), (250, 10, 250), np.float32)  # a colour the room lacks
         frame = fg * alpha[..., None] + view * (1 - alpha[..., None]) + rng.normal(0, 3, view.shape)
         out.append(np.clip(frame, 0, 255).astype(np.uint8))
         alphas.append(alpha)

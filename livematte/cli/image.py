@@ -8,6 +8,7 @@ from ..config import EngineConfig
 from ..errors import OutputError
 from ..offline import convert_image
 from .common import add_engine_options, apply_engine_options, make_matter
+from .plates import add_plate_option, apply_plate
 
 BASE = EngineConfig()  # photos: the engine's own defaults, no temporal smoothing
 
@@ -22,6 +23,8 @@ def add_parser(sub) -> None:
     p.add_argument("-t", "--output-type", choices=OUTPUT_TYPES, default=None,
                    help="default: rgba, or composite when --background is given")
     p.add_argument("--overwrite", action="store_true")
+    add_plate_option(p, "FILE", "clean-plate mode: an image of the empty background, taken with the same camera "
+                     "and framing as the photos (a tripod). Needs trained plate weights (README: Clean plate)")
     add_engine_options(p, BASE)
     p.set_defaults(run=run)
 
@@ -39,6 +42,7 @@ def run(args) -> int:
     def matter():  # built once, on the first good input
         if not matters:
             matters.append(make_matter(engine_config(args)))
+            apply_plate(matters[0], args.plate)
         return matters[0]
 
     for path in args.inputs:

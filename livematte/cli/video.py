@@ -8,6 +8,7 @@ from ..composite import OUTPUT_TYPES
 from ..config import EngineConfig
 from ..offline import ConversionInterrupted, convert_video
 from .common import add_engine_options, apply_engine_options, make_matter
+from .plates import add_plate_option, apply_plate
 
 HELP = """Output format follows the extension: .mp4 H.264, .mov ProRes 4444 (with alpha), .webm VP9
 (with alpha), a folder or a %05d.png pattern for a PNG sequence. Audio and frame timing are kept."""
@@ -24,6 +25,9 @@ def add_parser(sub) -> None:
     p.add_argument("-t", "--output-type", choices=OUTPUT_TYPES, default="composite")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_plate_option(p, "FILE|auto", "clean-plate mode: an image of the empty background, filmed with this camera "
+                     "and framing, or auto to build it from the video (where the person moved away; the automatic "
+                     "model elsewhere). Needs trained plate weights (README: Clean plate)")
     add_engine_options(p, EngineConfig.offline())
     p.set_defaults(run=run)
 
@@ -32,10 +36,16 @@ def engine_config(args) -> EngineConfig:
     return apply_engine_options(args, EngineConfig.offline())
 
 
+def plate_matter(args):
+    matter = make_matter(engine_config(args))
+    apply_plate(matter, args.plate, args.input)
+    return matter
+
+
 def run(args) -> int:
     try:
         result = convert_video(args.input, args.output, background=args.background, output_type=args.output_type,
-                               matter=lambda: make_matter(engine_config(args)), overwrite=args.overwrite,
+                               matter=lambda: plate_matter(args), overwrite=args.overwrite,
                                progress=not args.no_progress)
     except ConversionInterrupted as stop:
         r = stop.result
