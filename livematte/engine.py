@@ -169,7 +169,7 @@ class Matter:
     def reset(self) -> None:
         """Forget temporal state (call at a cut or when switching sources)."""
         self.smoother.reset()
-        self._previous = None
+        self._previous = self._frame_shape = None  # another source may have another size
 
     def set_plate(self, rgb: np.ndarray | None, coverage: np.ndarray | None = None) -> None:
         """Clean-plate mode: ``rgb`` (RGB uint8 H×W×3) is the empty background, at the frames' size or any size of

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..composite import Background, composite, parse_background, render_output
 from ..edges import refine_alpha
-from ..errors import LivematteError
+from ..errors import InputError, LivematteError
 from ..foreground import decontaminate
 from ..interfaces import LiveEngine
 from ..media import read_image
@@ -98,7 +98,14 @@ class FrameProcessor:
         if settings.background == "none" and not self.need_alpha:  # the original picture: nothing to matte
             self.last_input = (frame.rgb, None)
             return frame, rgb, None, settings
-        raw = self.engine(rgb)
+        try:
+            raw = self.engine(rgb)
+        except InputError as exc:  # a plate of another aspect than this camera's: automatic mode, and say so
+            if not self._plate[0]:
+                raise
+            self.engine.set_plate(None)
+            self.plate_note = f"plate: {exc}"
+            raw = self.engine(rgb)
         self.last_input = (frame.rgb, mirror_frame(raw) if settings.mirror else raw)  # as the camera sees it
         if self._plate[0] and not self.plate_note.startswith("plate:"):
             self.plate_note = PLATE_CHANGED if self.engine.plate_status == "changed" else ""
