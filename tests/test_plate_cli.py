@@ -165,3 +165,38 @@ def test_the_status_says_when_the_plate_stops_fitting(locked_off):
     processor.update(Settings(background="colour", plate=str(png) + ".missing"))
     processor.matte(frame)
     assert processor.plate_note.startswith("plate: image not found") and engine.plate_status == "off"
+
+
+# -- eval --plate and bench --plate -----------------------------------------------------------------------------
+
+def test_plate_eval_rows_with_and_without_the_plate(tiny_matter_factory):
+    from livematte.evaluate import markdown_table
+    from livematte.evaluate_plate import PlateEvalData, evaluate_plate_model, walking_clip
+
+    frames, alphas, plate = shifted_clip(frames=3, shift_at=(99, 99))
+    fg = np.full((120, 160, 3), (250, 10, 250), np.uint8)
+    clip, back = walking_clip(fg, alphas[0], plate, np.random.default_rng(0), frames=5, size=(96, 64))
+    assert len(clip) == 5 and clip[0].shape == (64, 96, 3) and back.shape == (64, 96, 3)
+    data = PlateEvalData([(f, a, plate) for f, a in zip(frames, alphas)], clip, back)
+    matter = tiny_matter_factory()
+    rows = [evaluate_plate_model("ours + plate", matter, data, plate=True),
+            evaluate_plate_model("ours", matter, data, plate=False)]
+    assert matter.plate_status == "off"  # left in automatic mode
+    assert all({"iou", "sad", "mse", "grad", "conn", "flicker", "edge_flicker"} <= set(r) for r in rows)
+    assert "ours + plate" in markdown_table(rows)
+
+
+def test_bench_plate_row_and_its_ratio(tiny_matter_factory, capsys):
+    from livematte.bench import format_report, run_bench
+
+    models = {"ours": tiny_matter_factory(), "ours + plate": tiny_matter_factory()}
+    results = run_bench(models, ["96x64", "64x64"], seconds=0.3, offline_frames=0, log=lambda m: None, rounds=1,
+                        plated=frozenset(["ours + plate"]))
+    assert {(r["size"], r["model"]) for r in results["live"]} == {(s, m) for s in ("96x64", "64x64") for m in models}
+    assert models["ours + plate"].plate_status == "fits"
+    assert "clean-plate mode's inference" in format_report(results, "ours", None)
+    assert main(["bench", "--plate", "--sizes", "64x48", "--seconds", "0.3", "--rounds", "1", "--offline-frames",
+                 "0", *TINY]) == 0
+    assert "livematte shm-tiny + plate" in capsys.readouterr().out
+    assert main(["bench", "--plate", "--sizes", "64x48", "--model", "shm-tiny"]) == 2
+    assert "trained 'shm-tiny-plate' weights" in capsys.readouterr().err
