@@ -103,7 +103,13 @@ class Matter:
         if c.threads:
             torch.set_num_threads(c.threads)
         self.model = self._create(c.model, c.weights)
-        self._plate_model = self._create(*self._plate_preset()) if self._plate is not None else None
+        self._plate_model = None
+        if self._plate is not None:
+            try:
+                self._plate_model = self._create(*self._plate_preset())
+            except (SettingsError, InputError) as exc:  # e.g. a quality switch to a model without plate weights
+                warnings.warn(f"plate dropped, automatic mode: {exc}", RuntimeWarning, stacklevel=3)
+                self.set_plate(None)
         self._build_backend()
 
     def _create(self, name: str, weights):

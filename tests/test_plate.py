@@ -205,3 +205,11 @@ def test_auto_plate_from_a_locked_off_clip():
     assert np.median(diff) <= 3
     still = build_auto_plate(frames[:1], alphas[:1])  # one frame: never seen empty three times
     assert still.covered == 0.0
+
+
+def test_a_model_switch_to_one_without_plate_weights_drops_the_plate(tiny_matter_factory):
+    matter = tiny_matter_factory()
+    matter.set_plate(scene(96, 128))
+    with pytest.warns(RuntimeWarning, match="plate dropped"):
+        matter.reconfigure(matter.config.replace(plate_weights="default", weights="default"))
+    assert matter.plate_status == "off" and matter(scene(96, 128)).shape == (96, 128)

@@ -41,8 +41,10 @@ def auto_plate(video: Path, matter, samples: int = AUTO_SAMPLES) -> AutoPlate:
         reader.close()
     if not frames:
         raise InputError(f"{video} has no frames to build a plate from")
-    matter.reset()
-    alphas = [matter(f) for f in frames]
+    alphas = []
+    for f in frames:  # far apart in time: each on its own, no smoothing across them
+        matter.reset()
+        alphas.append(matter(f))
     matter.reset()
     return build_auto_plate(frames, alphas)
 

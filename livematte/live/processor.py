@@ -108,7 +108,9 @@ class FrameProcessor:
             raw = self.engine(rgb)
         self.last_input = (frame.rgb, mirror_frame(raw) if settings.mirror else raw)  # as the camera sees it
         if self._plate[0] and not self.plate_note.startswith("plate:"):
-            self.plate_note = PLATE_CHANGED if self.engine.plate_status == "changed" else ""
+            status = self.engine.plate_status
+            self.plate_note = {"changed": PLATE_CHANGED, "fits": ""}.get(
+                status, "plate: not used by this model (no trained plate weights): automatic mode")
         if settings.background == "none":
             return frame, rgb, None, settings
         alpha = refine_alpha(raw, settings.shrink, settings.feather, settings.threshold)
