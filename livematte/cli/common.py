@@ -13,8 +13,8 @@ from .argtypes import number_in
 if TYPE_CHECKING:
     from ..engine import Matter
 
-ENGINE_OPTIONS = ("model", "weights", "plate_weights", "device", "tnet_size", "mnet_size", "tnet_passes", "threads", "int8_tnet",
-                  "pixel_budget", "bottom_context")  # EngineConfig fields, one option each
+ENGINE_OPTIONS = ("model", "weights", "plate_weights", "device", "tnet_size", "mnet_size", "tnet_passes", "threads",
+                  "int8_tnet", "pixel_budget", "bottom_context")  # EngineConfig fields, one option each
 
 
 def _on_off(value: bool) -> str:
