@@ -297,10 +297,9 @@ class Matter:
 
         plate_m, plates_t = plates if plates is not None else (None, [None] * len(images_t))
         t0 = time.perf_counter()
-        logits = average_logits([model.tnet(tensor(t), None if p is None else tensor(p))
-                                 for t, p in zip(images_t, plates_t)])
+        plate_args = (lambda p: ()) if plates is None else (lambda p: (tensor(p),))  # automatic nets: no plate
+        logits = average_logits([model.tnet(tensor(t), *plate_args(p)) for t, p in zip(images_t, plates_t)])
         sync()
         t1 = time.perf_counter()
-        plate = None if plate_m is None else tensor(plate_m)
-        alpha = model.refine(tensor(image_m), logits, plate)[2][0, 0].float().cpu().numpy()
+        alpha = model.refine(tensor(image_m), logits, *plate_args(plate_m))[2][0, 0].float().cpu().numpy()
         return alpha, {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}

@@ -263,7 +263,7 @@ def test_int8_tnet_is_calibrated_at_the_size_it_runs(monkeypatch, tiny_matter_fa
 
     sides = []  # the long side of the calibration images, per quantization
     monkeypatch.setattr(onnx_backend, "quantize_tnet",
-                        lambda graph, images: sides.append({max(i.shape[:2]) for i in images}) or graph)
+                        lambda graph, images, plate=False: sides.append({max(i.shape[:2]) for i in images}) or graph)
     m = tiny_matter_factory(tnet_size=96, int8_tnet=True)
     configure_engine(m, Settings(quality="fast"))  # the quality it is taken to be built for: sizes kept
     configure_engine(m, Settings(quality="balanced"))
