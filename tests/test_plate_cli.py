@@ -200,3 +200,12 @@ def test_bench_plate_row_and_its_ratio(tiny_matter_factory, capsys):
     assert "livematte shm-tiny + plate" in capsys.readouterr().out
     assert main(["bench", "--plate", "--sizes", "64x48", "--model", "shm-tiny"]) == 2
     assert "trained 'shm-tiny-plate' weights" in capsys.readouterr().err
+
+
+def test_ui_with_a_plate_file(locked_off, tmp_path, capsys):
+    pytest.importorskip("PyQt5.QtWidgets")
+    clip, png, _ = locked_off
+    shot = tmp_path / "ui.png"
+    assert main(["ui", "--camera", str(clip), "--plate", str(png), "--screenshot", str(shot), "--frames", "3",
+                 *TINY]) == 0
+    assert shot.is_file()

@@ -127,3 +127,14 @@ def test_mismatch_is_shown_and_the_plate_is_kept_with_a_preset(qapp, window_on, 
 def test_capture_without_a_picture_says_so(qapp, window_on, empty_room, tmp_path):
     window = window_on(tmp_path / "missing.mp4", Nobody())
     assert not window.plate_box.start_capture() and "no camera picture" in window.plate_box.status.text()
+
+
+def test_a_refused_capture_keeps_the_previous_plate(qapp, window_on, empty_room, tmp_path):
+    clip, room = empty_room
+    old = tmp_path / "old.png"
+    cv2.imwrite(str(old), room)
+    window = window_on(clip, StubMatter())
+    window._change(plate=str(old))
+    box = capture(qapp, window)
+    assert "refused" in box.status.text() and "previous plate is kept" in box.status.text()
+    assert window.settings.plate == str(old)

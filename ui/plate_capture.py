@@ -38,6 +38,7 @@ class PlateBox(QtWidgets.QGroupBox):
         self._alphas: list[np.ndarray] = []
         self._seen: object = None
         self._until = 0.0
+        self._before = ""
         self.capture_button = QtWidgets.QPushButton("Capture background", clicked=self.start_capture)
         self.clear_button = QtWidgets.QPushButton("Clear background", clicked=self.clear)
         self.thumbnail = QtWidgets.QLabel("no plate: automatic mode", alignment=QtCore.Qt.AlignCenter)
@@ -61,6 +62,7 @@ class PlateBox(QtWidgets.QGroupBox):
         if session is None:
             self._say("no camera picture to capture a background from", error=True)
             return False
+        self._before = self.window.settings.plate  # given back if this capture is refused
         self.window._change(plate="")  # automatic mode: its matte is what finds a person left in the picture
         session.processor.need_alpha = True
         self.phase, self._left = "countdown", self.countdown
@@ -112,7 +114,9 @@ class PlateBox(QtWidgets.QGroupBox):
             path = folder / time.strftime("plate-%Y%m%d-%H%M%S.png")
             write_image(path, plate)
         except (LivematteError, OSError) as exc:
-            self._say(f"Background refused: {exc}", error=True)
+            self.window._change(plate=self._before)
+            self._say(f"Background refused: {exc}" + (" (the previous plate is kept)" if self._before else ""),
+                      error=True)
             return
         self.window._change(plate=str(path))
         self._say(f"Background captured from {len(self._frames)} frames")
