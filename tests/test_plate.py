@@ -213,3 +213,26 @@ def test_a_model_switch_to_one_without_plate_weights_drops_the_plate(tiny_matter
     with pytest.warns(RuntimeWarning, match="plate dropped"):
         matter.reconfigure(matter.config.replace(plate_weights="default", weights="default"))
     assert matter.plate_status == "off" and matter(scene(96, 128)).shape == (96, 128)
+
+
+def test_on_real_backgrounds_perturbed_plates_fit_and_a_moved_camera_does_not(shared):
+    import random
+
+    from livematte.media import read_image
+    from livematte.resize import fit_within
+    from livematte.training.plates import perturb_plate
+
+    from livematte.datasets import load_split
+
+    names = load_split()["heldout"]["backgrounds"][:10]
+    fits, moved = [], []
+    for i, name in enumerate(names):
+        bg = fit_within(read_image(shared / "data" / name), 640)
+        plate, everywhere = small_copy(bg), np.ones(small_copy(bg).shape[:2], bool)
+        fits += [mismatch(small_copy(perturb_plate(bg, random.Random(i * 10 + s))), plate, everywhere)
+                 for s in range(5)]
+        shifted = cv2.warpAffine(bg, np.float32([[1, 0, 40], [0, 1, 0]]), bg.shape[1::-1],
+                                 borderMode=cv2.BORDER_REFLECT)
+        moved.append(mismatch(small_copy(shifted), plate, everywhere))
+    assert max(fits) < FITS_SHARE
+    assert np.median(moved) > CHANGED_SHARE
