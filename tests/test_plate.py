@@ -218,11 +218,10 @@ def test_a_model_switch_to_one_without_plate_weights_drops_the_plate(tiny_matter
 def test_on_real_backgrounds_perturbed_plates_fit_and_a_moved_camera_does_not(shared):
     import random
 
+    from livematte.datasets import load_split
     from livematte.media import read_image
     from livematte.resize import fit_within
     from livematte.training.plates import perturb_plate
-
-    from livematte.datasets import load_split
 
     names = load_split()["heldout"]["backgrounds"][:10]
     fits, moved = [], []
