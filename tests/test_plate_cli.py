@@ -209,3 +209,16 @@ def test_ui_with_a_plate_file(locked_off, tmp_path, capsys):
     assert main(["ui", "--camera", str(clip), "--plate", str(png), "--screenshot", str(shot), "--frames", "3",
                  *TINY]) == 0
     assert shot.is_file()
+
+
+def test_a_preset_names_its_plate_beside_it(tmp_path):
+    from livematte.presets import PresetStore
+
+    folder = tmp_path / "presets"
+    folder.mkdir()
+    (folder / "desk.toml").write_text('name = "Desk"\nplate = "desk.plate.png"\n')
+    assert PresetStore(folder).get("Desk").plate == str(folder / "desk.plate.png")
+    (folder / "bad.toml").write_text('name = "Bad"\nplate = 3\n')
+    store = PresetStore(folder)
+    store.load()
+    assert any("plate must be text" in p for p in store.problems)

@@ -301,3 +301,13 @@ def test_a_plate_model_trains_from_the_automatic_weights(tmp_path, stage):
         assert torch.equal(model.eval()(b["image"], plate=b["plate"])[2], auto.eval()(b["image"])[2])
     losses = _train_steps(model.train(), stage, b, 8)
     assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_validation_of_a_plate_model_reads_the_plate():
+    from livematte.training.train import validate
+
+    model = create_model("shm-tiny-plate", weights=None)
+    b = {**_toy_batch(), "plate": torch.rand(2, 3, 64, 64)}
+    for stage in STAGES:
+        scores = validate(model, [b], "mnet" if stage == "mnet" else stage)
+        assert 0 <= scores["val_iou"] <= 1 and np.isfinite(scores["val_sad"])
