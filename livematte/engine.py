@@ -45,7 +45,6 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 _LOAD_KEYS = ("model", "weights", "plate_weights", "device", "backend", "threads", "int8_tnet")  # reload on change
-PLATE_STATES = ("off", "fits", "changed")
 
 
 class Matter:

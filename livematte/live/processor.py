@@ -92,6 +92,8 @@ class FrameProcessor:
         if settings is not self._applied:
             configure_engine(self.engine, settings)
             self._applied = settings
+            if settings.plate and self.engine.plate_status == "off":  # dropped (a model without plate weights)
+                self._plate = ("", False)  # or never set: try again with these settings
         if (settings.plate, settings.mirror) != self._plate:
             self._set_plate(settings.plate, settings.mirror)
         rgb = mirror_frame(frame.rgb) if settings.mirror else frame.rgb
