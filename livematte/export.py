@@ -21,8 +21,8 @@ class _Refine(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, image: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-        return self.model.refine(image, logits)[2]
+    def forward(self, image: torch.Tensor, logits: torch.Tensor, plate: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model.refine(image, logits, plate)[2]
 
 
 def _export(module: nn.Module, inputs: tuple, names: list[str], dynamic: dict) -> bytes:
@@ -37,18 +37,24 @@ def _export(module: nn.Module, inputs: tuple, names: list[str], dynamic: dict) -
 def export_onnx(model: nn.Module) -> tuple[bytes, bytes]:
     """(T-Net graph: ``image_small`` N×3×h×w RGB in [0, 1] -> logits; refinement graph: ``image`` N×3×H×W and
     ``logits`` N×3×h×w -> alpha N×1×H×W). The upsamplings inside are traced as exact doublings, so h and w must be
-    multiples of 32 and H and W multiples of 8 (the engine's working sizes are)."""
-    tnet = _export(model.tnet, (torch.rand(1, 3, 32, 64),), ["image_small"],
-                   {"image_small": {2: "h", 3: "w"}, "out": {2: "h", 3: "w"}})
-    refine = _export(_Refine(model), (torch.rand(1, 3, 64, 96), torch.rand(1, 3, 32, 64)), ["image", "logits"],
-                     {"image": {2: "H", 3: "W"}, "logits": {2: "h", 3: "w"}, "out": {2: "H", 3: "W"}})
+    multiples of 32 and H and W multiples of 8 (the engine's working sizes are). A plate model's graphs also take
+    ``plate_small`` and ``plate``, the empty background at the sizes of ``image_small`` and ``image``."""
+    plate = bool(model.config.plate)
+    small, big = (torch.rand(1, 3, 32, 64),), (torch.rand(1, 3, 64, 96),)
+    tnet = _export(model.tnet, small * (1 + plate), ["image_small", "plate_small"][:1 + plate],
+                   {"image_small": {2: "h", 3: "w"}, "plate_small": {2: "h", 3: "w"}, "out": {2: "h", 3: "w"}})
+    refine = _export(_Refine(model), (*big, torch.rand(1, 3, 32, 64), *big[:plate]),
+                     ["image", "logits", "plate"][:2 + plate],
+                     {"image": {2: "H", 3: "W"}, "logits": {2: "h", 3: "w"}, "plate": {2: "H", 3: "W"},
+                      "out": {2: "H", 3: "W"}})
     return tnet, refine
 
 
-def quantize_tnet(graph: bytes, images: Sequence[np.ndarray]) -> bytes:
+def quantize_tnet(graph: bytes, images: Sequence[np.ndarray], plate: bool = False) -> bytes:
     """The T-Net graph with int8 weights (7 bits, below) and activations (ONNX Runtime static quantization, QDQ,
     per channel), calibrated on ``images`` (uint8 RGB at the T-Net's input size: calibrate at the size it will
-    run). The refinement graph gained nothing from int8, so it stays float (model card)."""
+    run). The refinement graph gained nothing from int8, so it stays float (model card). A plate T-Net is
+    calibrated with the images' median as the plate: the background, with a person where they stood still."""
     import logging
     import tempfile
 
@@ -57,7 +63,10 @@ def quantize_tnet(graph: bytes, images: Sequence[np.ndarray]) -> bytes:
 
     class Frames(CalibrationDataReader):
         def __init__(self):
-            self._feeds = iter([{"image_small": _tensor(image)} for image in images])
+            extra = {}
+            if plate:
+                extra["plate_small"] = _tensor(np.median(np.stack(images), axis=0).astype(np.uint8))
+            self._feeds = iter([{"image_small": _tensor(image), **extra} for image in images])
 
         def get_next(self):
             return next(self._feeds, None)
@@ -89,7 +98,7 @@ def graphs_from_model(model: nn.Module, int8_calibration: Sequence[np.ndarray] |
     tnet, refine = export_onnx(model)
     if int8_calibration is not None:
         try:
-            tnet = quantize_tnet(tnet, int8_calibration)
+            tnet = quantize_tnet(tnet, int8_calibration, bool(model.config.plate))
         except Exception as exc:  # the quantizer's own errors: keep the float T-Net, not fall back to torch
             warnings.warn(f"int8 T-Net unavailable ({exc}); running it in float", RuntimeWarning, stacklevel=2)
     return tnet, refine

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from importlib import resources
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -69,16 +70,28 @@ class OnnxModel:
     def _tensor(image: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32) * np.float32(1 / 255)
 
-    def __call__(self, image_m: np.ndarray, *images_t: np.ndarray) -> np.ndarray:
-        """Alpha from the M-Net's copy and one or more T-Net copies (their trimap logits averaged)."""
+    def _feed(self, name: str, image: np.ndarray, plate: np.ndarray | None) -> dict[str, np.ndarray]:
+        plate_name = "plate" if name == "image" else "plate_small"
+        return {name: self._tensor(image), **({} if plate is None else {plate_name: self._tensor(plate)})}
+
+    def _feed(self, name: str, image: np.ndarray, plate: np.ndarray | None) -> dict[str, np.ndarray]:
+        plate_name = "plate" if name == "image" else "plate_small"
+        return {name: self._tensor(image), **({} if plate is None else {plate_name: self._tensor(plate)})}
+
+    def __call__(self, image_m: np.ndarray, *images_t: np.ndarray,
+                 plates: tuple[np.ndarray, Sequence[np.ndarray]] | None = None) -> np.ndarray:
+        """Alpha from the M-Net's copy and one or more T-Net copies (their trimap logits averaged); a plate
+        model's ``plates``: the plate at the M-Net's size and at each T-Net size."""
         if not images_t:
             raise ValueError("no T-Net image given")
         if image_m.shape[0] % 8 or image_m.shape[1] % 8 or any(t.shape[0] % 32 or t.shape[1] % 32 for t in images_t):
             raise ValueError(f"the ONNX graphs take T-Net sizes in multiples of 32 and M-Net sizes in multiples of 8, "
                              f"not {[t.shape[:2] for t in images_t]} and {image_m.shape[:2]}")  # see export_onnx
         t0 = time.perf_counter()
-        logits = average_logits([self.tnet.run(None, {"image_small": self._tensor(t)})[0] for t in images_t])
+        plate_m, plates_t = plates if plates is not None else (None, [None] * len(images_t))
+        logits = average_logits([self.tnet.run(None, self._feed("image_small", t, p))[0]
+                                 for t, p in zip(images_t, plates_t)])
         t1 = time.perf_counter()
-        alpha = self.refine.run(None, {"image": self._tensor(image_m), "logits": logits})[0]
+        alpha = self.refine.run(None, {**self._feed("image", image_m, plate_m), "logits": logits})[0]
         self.timings = {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}
         return alpha[0, 0]

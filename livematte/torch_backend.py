@@ -54,14 +54,17 @@ class TorchModel:
             torch.cuda.synchronize()
 
     @torch.inference_mode()
-    def __call__(self, image_m: np.ndarray, *images_t: np.ndarray) -> np.ndarray:
+    def __call__(self, image_m: np.ndarray, *images_t: np.ndarray, plates: tuple | None = None) -> np.ndarray:
+        """``plates``, for a clean-plate model: the plate at the M-Net's size and at each T-Net size."""
         from .models import average_logits
 
+        plate_m, plates_t = plates if plates is not None else (None, [None] * len(images_t))
+        extra = (lambda p: ()) if plates is None else (lambda p: (self._tensor(p),))  # automatic nets: no plate
         t0 = time.perf_counter()
-        logits = average_logits([self.model.tnet(self._tensor(image_t)) for image_t in images_t])
+        logits = average_logits([self.model.tnet(self._tensor(t), *extra(p)) for t, p in zip(images_t, plates_t)])
         self._sync()
         t1 = time.perf_counter()
-        alpha = self.model.refine(self._tensor(image_m), logits)[2][0, 0].float().cpu().numpy()
+        alpha = self.model.refine(self._tensor(image_m), logits, *extra(plate_m))[2][0, 0].float().cpu().numpy()
         self.timings = {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}
         return alpha
 

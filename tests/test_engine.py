@@ -235,7 +235,7 @@ def test_onnx_graphs_refuse_sizes_they_were_not_traced_for(tiny_matter):
 def test_a_failed_int8_quantization_keeps_the_onnx_backend_with_a_float_tnet(monkeypatch):
     import livematte.export as export
 
-    def broken(graph, images):
+    def broken(graph, images, plate=False):
         raise RuntimeError("Incomplete symbolic shape inference")
 
     monkeypatch.setattr(export, "quantize_tnet", broken)
@@ -264,7 +264,7 @@ def test_int8_tnet_is_calibrated_at_the_size_it_runs(monkeypatch, tiny_matter_fa
 
     sides = []  # the long side of the calibration images, per quantization
     monkeypatch.setattr(export, "quantize_tnet",
-                        lambda graph, images: sides.append({max(i.shape[:2]) for i in images}) or graph)
+                        lambda graph, images, plate=False: sides.append({max(i.shape[:2]) for i in images}) or graph)
     m = tiny_matter_factory(tnet_size=96, int8_tnet=True)
     configure_engine(m, Settings(quality="fast"))  # the quality it is taken to be built for: sizes kept
     configure_engine(m, Settings(quality="balanced"))

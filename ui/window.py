@@ -24,6 +24,7 @@ from livematte.live.sources import open_source
 from livematte.live.stats import format_status
 from livematte.presets import Preset, PresetStore, Settings
 
+from .plate_capture import PlateBox
 from .preview import preview_image
 
 BACKGROUNDS = (("none", "None (camera picture)"), ("colour", "Colour"), ("image", "Image"),
@@ -133,6 +134,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         panel.addWidget(self._build_camera())
         panel.addWidget(self._build_background())
         panel.addWidget(self._build_matte())
+        self.plate_box = PlateBox(self)
+        panel.addWidget(self.plate_box)
         panel.addWidget(self._build_virtual_camera())
         panel.addStretch(1)
         side = QtWidgets.QWidget()
@@ -300,6 +303,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         labels["feather"].setText(f"{s.feather} px")
         labels["shrink"].setText(f"{s.shrink} px")
         labels["threshold"].setText(f"{s.threshold:.2f}" if s.threshold > 0 else "off")
+        self.plate_box.show_settings(s.plate)
 
     def _on_smoothing(self, value: int) -> None:
         mode = "none" if value == 0 else (self.settings.smoothing if self.settings.smoothing != "none" else "motion")
@@ -470,6 +474,7 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def stop_session(self) -> None:
         if self.session is not None:
+            self.plate_box.cancel()
             session, self.session = self.session, None
             session.close()
             self.shown_seq = 0
@@ -498,6 +503,7 @@ class LiveWindow(QtWidgets.QMainWindow):
     def update_readout(self) -> None:
         if self.session is not None:
             self.readout.setText(format_status(self.session.status()))
+            self.plate_box.update_status()
 
     # -- virtual camera -------------------------------------------------------------------------------------
     def _on_vcam_toggled(self, on: bool) -> None:
@@ -606,6 +612,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         """Stop the timers and the pipeline, release the virtual camera (also for tests)."""
         self._poll_timer.stop()
         self._readout_timer.stop()
+        self.plate_box.cancel()
         self.stop_session()
         self.stop_virtual_camera()
 

@@ -95,6 +95,8 @@ def run_many(args, verb: str, types: list[str], engine, single) -> int:
     make_folders(plan)
     if not batch and args.ray is None:
         return single(plan.jobs[0], edges)
+    if getattr(args, "plate", None) is not None:  # a plate belongs to one camera and framing: one take at a time
+        raise SettingsError("--plate works with one input at a time: run each take with its own plate")
     settings = JobSettings(verb, engine, args.background, edges, getattr(args, "fps", None), args.overwrite,
                            foreign_stale=args.ray is not None)
     return run_batch(plan, settings, args, verb)

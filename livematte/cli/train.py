@@ -14,7 +14,8 @@ from ..errors import InputError, SettingsError
 from .argtypes import number_in
 
 STAGES = ("tnet", "mnet", "e2e", "refine")
-MODELS = ("shm", "shm-lite", "shm-tiny")  # the registry's presets (a test keeps them equal), named without torch
+# The registry's presets (a test keeps them equal), named without torch; the -plate ones see a clean plate too.
+MODELS = ("shm", "shm-lite", "shm-tiny", "shm-plate", "shm-lite-plate", "shm-tiny-plate")
 
 
 def add_parser(sub) -> None:

@@ -38,6 +38,8 @@ def run(args) -> int:
     fps = parse_rate(args.fps)
     if args.frames < 1:
         raise SettingsError("--frames must be positive")
+    if args.plate == "capture":
+        raise SettingsError("ui: capture the plate with the window's Capture background button (--plate FILE here)")
     store = PresetStore()
     settings = settings_from_args(args, store)
     preset = store.find(args.preset).name if args.preset else None

@@ -155,7 +155,8 @@ class LiveSession:
         return self.slot.latest()
 
     def status(self) -> LiveStatus:
-        note = getattr(self.source, "status", "") or self.processor.warning
+        notes = (getattr(self.source, "status", ""), self.processor.warning, self.processor.plate_note)
+        note = "; ".join(n for n in notes if n)
         if self._demand_state() != WATCHED:
             note = WAITING_NOTE
         return self.stats.snapshot(self.pipeline.dropped, note)

@@ -1,7 +1,7 @@
 """Training data: people with soft alpha from ../shared, composited onto backgrounds with augmentation.
 
 Read by path, never copied into the repository. The held-out splits (``livematte.datasets``) are never trained on.
-People are drawn source by source (``SOURCE_WEIGHTS``), so that the 900 street-fashion photos of one set do not
+People are drawn source by source (``sampler.SOURCE_WEIGHTS``), so that the 900 street-fashion photos of one set do not
 decide what a person looks like.
 """
 from __future__ import annotations
@@ -18,13 +18,9 @@ from ..datasets import (SOURCE_BY_NAME, SOURCES, heldout_names, list_backgrounds
                         person_paths)
 from ..foreground import estimate_foreground
 from ..resize import fit_within
+from .sampler import PersonSampler  # noqa: F401 - training draws people through it
+from .plates import cast_shadow, perturb_plate
 
-# How often a sample's person comes from each source (their share of the draws, renormalised over the sources
-# present). "teacher" is the peer-labelled photos and clip frames (training/teacher.py).
-SOURCE_WEIGHTS = {
-    "people_ccp": 0.28, "people": 0.17, "people_aisegment_csneyd": 0.10, "people_cutouts_dg": 0.15,
-    "people_coco128seg": 0.06, "people_davis16": 0.02, "people_cihp_pgn_samples": 0.02, "teacher": 0.20,
-}
 
 
 def _read_rgb(path: Path, max_side: int) -> np.ndarray:
@@ -157,26 +153,6 @@ def _teacher_people(cache_dir: Path) -> list[Person]:
             for i in range(int(z["n_people"]))]
 
 
-class PersonSampler:
-    """Draws people source by source with ``weights`` (renormalised over the sources present), uniformly within one."""
-
-    def __init__(self, people: list[Person], weights: dict[str, float] | None = None):
-        weights = SOURCE_WEIGHTS if weights is None else weights
-        self.by_source: dict[str, list[Person]] = {}
-        for p in people:
-            self.by_source.setdefault(p.source, []).append(p)
-        self.sources = sorted(self.by_source)
-        w = [weights.get(s, 0.0) for s in self.sources]
-        if sum(w) <= 0:  # sources none of which has a weight: all alike
-            w = [1.0] * len(self.sources)
-        self.weights = [x / sum(w) for x in w]
-
-    def __call__(self, rng: random.Random) -> Person:
-        source = rng.choices(self.sources, self.weights)[0]
-        group = self.by_source[source]
-        return group[rng.randrange(len(group))]
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Sample generation
 
@@ -295,6 +271,7 @@ class Sample:
     alpha: np.ndarray  # size×size float32
     fg: np.ndarray     # size×size×3 uint8
     bg: np.ndarray     # size×size×3 uint8 (the photo itself where the sample is a real photo)
+    plate: np.ndarray | None = None  # size×size×3 uint8: the background filmed empty (``plate=True``)
 
 
 def _place(person: Person, size: int, rng: random.Random, close_up_prob: float):
@@ -306,16 +283,25 @@ def _place(person: Person, size: int, rng: random.Random, close_up_prob: float):
 
 def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
                 composite_prob: float = 0.7, negative_prob: float = 0.06, close_up_prob: float = 0.0,
-                second_person_prob: float = 0.0) -> Sample:
+                second_person_prob: float = 0.0, plate: bool = False) -> Sample:
     """One training sample. ``people``: a list (drawn uniformly) or a ``PersonSampler``. A composite gets a second
-    person in front of the first with ``second_person_prob`` (groups, people overlapping)."""
+    person in front of the first with ``second_person_prob`` (groups, people overlapping). ``plate``: composites
+    only (their background is known), each with its clean plate (``plates.perturb_plate``) and, at times, the
+    person's shadow on the background, which the plate lacks."""
     draw = people if callable(people) else (lambda r: people[r.randrange(len(people))])
     if rng.random() < negative_prob:  # a scene with nobody in it: facades, rooms, streets
-        bg = _degrade(_jitter_colour(_random_background(bgs, size, rng), rng), rng)
-        return Sample(bg, np.zeros((size, size), np.float32), bg, bg)
+        bg = _jitter_colour(_random_background(bgs, size, rng), rng)
+        image = _degrade(bg, rng)
+        return Sample(image, np.zeros((size, size), np.float32), image, image,
+                      perturb_plate(bg, rng) if plate else None)
     person = draw(rng)
+    for _ in range(20 if plate else 0):  # a real photo's background is unknown: no plate for it
+        if not person.real_only:
+            break
+        person = draw(rng)
     flip = rng.random() < 0.5
-    if person.composite_only or (not person.real_only and rng.random() < composite_prob):
+    clean = None
+    if person.composite_only or (not person.real_only and (plate or rng.random() < composite_prob)):
         fg, alpha = _place(person, size, rng, close_up_prob)
         if rng.random() < second_person_prob:
             other = draw(rng)
@@ -332,6 +318,10 @@ def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
         bg = _jitter_colour(_random_background(bgs, size, rng), rng, 0.5)
         if rng.random() < 0.3:  # defocused background, as behind a webcam subject
             bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(1.5, 5))
+        if plate:
+            clean = perturb_plate(bg, rng)
+            if rng.random() < 0.3:
+                bg = cast_shadow(bg, alpha, rng)
         a = alpha[..., None]
         image = (fg * a + bg * (1 - a) + 0.5).astype(np.uint8)
     else:  # the real photo: real lighting and context; borders outside the photo reflect
@@ -343,5 +333,6 @@ def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
     image = _degrade(_jitter_colour(image, rng, 0.7), rng)
     if flip:
         image, alpha, fg, bg = image[:, ::-1], alpha[:, ::-1], fg[:, ::-1], bg[:, ::-1]
+        clean = None if clean is None else clean[:, ::-1]
     return Sample(np.ascontiguousarray(image), np.ascontiguousarray(alpha), np.ascontiguousarray(fg),
-                  np.ascontiguousarray(bg))
+                  np.ascontiguousarray(bg), None if clean is None else np.ascontiguousarray(clean))
