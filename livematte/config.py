@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SettingsError
-from .smoothing import MAX_STRENGTH, MODES as SMOOTHING_MODES
+
+SMOOTHING_MODES = ("none", "ema", "motion")  # livematte.smoothing implements them
+MAX_STRENGTH = 0.95  # the most the settings and options offer; nearer 1 the matte would hardly follow the person
+MAX_EDGE_PX = 20  # the edge controls' bound (feather, shrink), px; livematte.edges applies them
 
 OFFLINE_MODEL = "shm"  # the steadier edges at the offline sizes (model card)
 # Long side in px. shm's T-Net was last trained at 320 (model card).

@@ -34,9 +34,9 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
 
 from .composite import VIDEO_EXTENSIONS, parse_background, parse_colour
 from .config import DEFAULT_QUALITY, QUALITIES
-from .edges import MAX_EDGE_PX
+from .config import MAX_EDGE_PX
 from .errors import SettingsError
-from .smoothing import MAX_STRENGTH, MODES as SMOOTHING_MODES
+from .config import MAX_STRENGTH, SMOOTHING_MODES
 
 BACKGROUND_KINDS = ("none", "colour", "image", "video", "blur", "transparent")
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"

@@ -114,7 +114,7 @@ def test_live_with_a_plate_file_and_ui_capture_refused(locked_off, capsys):
 def test_live_plate_capture_saves_and_uses_it(locked_off, tmp_path, monkeypatch, capsys):
     clip, _, _ = locked_off
     monkeypatch.setattr("livematte.cli.plates.COUNTDOWN", 1)
-    monkeypatch.setattr("livematte.cli.plates.refuse_person", lambda alphas: None)  # a random model sees anything
+    monkeypatch.setattr("livematte.plate.refuse_person", lambda alphas: None)  # a random model sees anything
     assert main(["live", "--camera", str(clip), "--frames", "3", "--plate", "capture", *TINY]) == 0
     err = capsys.readouterr().err
     assert "step out of the frame: 1" in err and "plate saved to" in err

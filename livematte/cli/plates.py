@@ -1,5 +1,6 @@
 """``--plate`` for the verbs: a plate file, a video's own plate (``auto``), or one captured from the camera
-(``capture``). The plate logic itself is livematte/plate.py; this module reads files and cameras."""
+(``capture``). The plate logic itself is livematte/plate.py; this module reads files and cameras, importing what
+it needs when it is used (the parser imports this module for every verb)."""
 from __future__ import annotations
 
 import itertools
@@ -8,12 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InputError
-from ..media import VideoReader, read_image, write_image
-from ..plate import AutoPlate, average_plate, build_auto_plate, refuse_person
-from ..resize import fit_within
 
 AUTO_SAMPLES = 40       # frames spread over the video that an automatic plate is made of
 AUTO_SIDE = 640         # their long side, px: the engine works far below it
@@ -27,12 +23,18 @@ def add_plate_option(p, forms: str, help_text: str) -> None:
 
 def read_plate(path: str | Path) -> np.ndarray:
     """A plate image file (RGB)."""
+    from ..media import read_image
+
     return read_image(path)
 
 
 def auto_plate(video: Path, matter, samples: int = AUTO_SAMPLES) -> AutoPlate:
     """A plate from ``video`` itself: ``samples`` frames spread over it, the person masked by ``matter``'s
     automatic matte, their per-pixel median (livematte.plate.build_auto_plate)."""
+    from ..media import VideoReader
+    from ..plate import build_auto_plate
+    from ..resize import fit_within
+
     reader = VideoReader(video)
     try:
         step = max(1, (reader.info.frames or samples) // samples)
@@ -72,6 +74,8 @@ def capture_plate(source, matter, seconds: float | None = None, countdown: int |
                   say=lambda text: print(text, file=sys.stderr, flush=True)) -> np.ndarray:
     """A plate from the camera: a countdown for the user to step out, then ``seconds`` of frames averaged; refused
     (``InputError``) when ``matter``'s automatic model still finds a person in them."""
+    from ..plate import average_plate, refuse_person
+
     seconds = CAPTURE_SECONDS if seconds is None else seconds
     countdown = COUNTDOWN if countdown is None else countdown
     stop = threading.Event()
@@ -99,6 +103,8 @@ def capture_plate(source, matter, seconds: float | None = None, countdown: int |
 
 def save_plate(plate: np.ndarray, folder: Path) -> Path:
     """Write a captured plate as a PNG in ``folder`` (a new name each time)."""
+    from ..media import write_image
+
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / time.strftime("plate-%Y%m%d-%H%M%S.png")
     write_image(path, plate)
