@@ -12,6 +12,16 @@ from clips import make_clip
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "LIVEMATTE_DEBUG": ""}
 
 
+def _catches(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler for ``signum`` (/proc's SigCgt mask)."""
+    try:
+        status = open(f"/proc/{pid}/status").read()
+    except OSError:
+        return False
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(mask >> (signum - 1) & 1)
+
+
 def _livematte(*args, **kw):
     return subprocess.Popen([sys.executable, "-m", "livematte", *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=ENV, **kw)
@@ -21,10 +31,14 @@ def _livematte(*args, **kw):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_during_start_up_exits_130_with_one_line(tmp_path, signum):
     clip = make_clip(tmp_path / "in.mp4", frames=30)
-    # importing torch, building the parser, loading the model: before the first frame. (The interpreter's own first
-    # tens of milliseconds, before any of livematte's code runs, are out of any program's reach.)
-    for delay in (0.3, 0.8, 1.5):
+    # From livematte's first step on (its handler is in place: /proc says so), at several moments of the start-up:
+    # importing, building the parser, loading the model, before the first frame. (Before livematte's code runs, the
+    # interpreter's own start, a signal takes its default action, out of any program's reach.)
+    for delay in (0.0, 0.3, 0.8):
         proc = _livematte("video", clip, "-o", tmp_path / f"out{delay}.mp4", "--no-progress")
+        deadline = time.monotonic() + 60
+        while not _catches(proc.pid, signal.SIGTERM) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
         time.sleep(delay)
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)

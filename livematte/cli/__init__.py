@@ -20,7 +20,11 @@ INTERNAL_ERROR_EXIT = 3  # a bug, not something the user can fix (2) nor an inte
 DEBUG_ENV = "LIVEMATTE_DEBUG"  # set to 1: internal errors raise with their full traceback
 
 
+_signalled: list[int] = []  # the signals this run received: an import they interrupt fails as an ImportError
+
+
 def _raise_interrupt(signum, frame):
+    _signalled.append(signum)
     raise KeyboardInterrupt
 
 
@@ -81,7 +85,10 @@ class _Tolerant:
 
 
 def _run(argv: list[str] | None) -> int:
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # first: SIGTERM during start-up ends like Ctrl-C (130)
+    # First: SIGTERM and Ctrl-C during start-up end the run as an interruption (130), also where they land in the
+    # import of a compiled module, which reports them as a failed import.
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has told the error (2), or shown --help or --version (0)
@@ -93,13 +100,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; every exception becomes its exit status here: 2 for what the user can fix, 130 for an
     interruption, 3 for a bug (a verb that fails to import included)."""
     streams = sys.stdout, sys.stderr
+    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     sys.stdout, sys.stderr = _Tolerant(sys.stdout), _Tolerant(sys.stderr)
+    _signalled.clear()
     try:
         return _main(argv)
     finally:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         sys.stdout, sys.stderr = streams
+        signal.signal(signal.SIGTERM, handlers[0])  # as they were: main() is also called in-process (tests)
+        signal.signal(signal.SIGINT, handlers[1])
 
 
 def _main(argv: list[str] | None) -> int:
@@ -112,6 +123,9 @@ def _main(argv: list[str] | None) -> int:
         print("livematte: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: one line for the user, the traceback in a file for the report
+        if _signalled:  # the failure is the interruption's (e.g. a compiled module's import it cut short)
+            print("livematte: interrupted", file=sys.stderr)
+            return 130
         if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             raise
         print(f"livematte: {report_internal_error(exc)}", file=sys.stderr)
