@@ -8,6 +8,7 @@ and the next attempt takes over its lock. Ctrl-C cancels the tasks left (their p
 """
 from __future__ import annotations
 
+import signal
 import time
 from typing import Callable
 
@@ -53,6 +54,14 @@ def connect(address: str) -> None:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = "a running Ray cluster (ray start --head on a node, or RAY_ADDRESS)" if address == "auto" else address
         raise SettingsError(f"cannot connect to {where}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+    # ray.init makes SIGTERM exit the driver at once (143), leaving its tasks writing: back to an interruption, so
+    # that the tasks are cancelled and their partial outputs removed (exit 130), as without Ray
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def run_ray(jobs: list[Job], settings: JobSettings, address: str, on_event: Callable,
