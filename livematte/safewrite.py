@@ -172,17 +172,3 @@ class SafeOutput:
         if not self.done:
             self.discard()
 
-
-def write_file(target: Path, data: bytes, overwrite: bool = True) -> None:
-    """Write ``data`` to ``target`` through a partial file (a full disk leaves the target as it was)."""
-    with SafeOutput(target) as out:
-        if target.exists() and not overwrite:
-            raise OutputError(f"{target} exists (use --overwrite to replace it)")
-        try:
-            with open(out.partial, "wb") as f:
-                f.write(data)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise OutputError(f"disk full while writing {target}") from None
-            raise OutputError(f"cannot write {target}: {exc.strerror}") from None
-        out.commit()

@@ -216,3 +216,24 @@ def test_the_library_refuses_absurd_threads_too():
 
     with pytest.raises(SettingsError, match="threads"):
         EngineConfig(threads=100000)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="names that are not UTF-8: Linux file systems take any bytes")
+def test_names_with_bytes_that_are_not_utf8_and_a_newline(tmp_path):
+    """OpenCV's own file opening crashed (a segmentation fault) on such a name; read and written here, it is a name."""
+    name = os.fsdecode(b"take\xff\n1")
+    photo = _photo(tmp_path / "p.png").rename(tmp_path / f"{name}.png")  # cv2.imwrite would crash on the name
+    assert main(["image", str(photo), *TINY]) == 0
+    rgba = cv2.imdecode(np.fromfile(tmp_path / f"{name}_rgba.png", np.uint8), cv2.IMREAD_UNCHANGED)
+    assert rgba.shape == (20, 24, 4)
+    clip = make_clip(tmp_path / "c.mp4", frames=2)
+    odd = tmp_path / f"{name}.mp4"
+    odd.write_bytes(clip.read_bytes())
+    assert main(["video", str(odd), *TINY]) == 0
+    assert len(read_all(tmp_path / f"{name}_composite.mp4")[0]) == 2
+
+
+def test_an_image_output_without_an_extension_is_a_folder(tmp_path):
+    photo = _photo(tmp_path / "p.png")
+    assert main(["image", str(photo), "-o", str(tmp_path / "new"), *TINY]) == 0
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["p_rgba.png"]
