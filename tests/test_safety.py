@@ -120,6 +120,12 @@ def test_an_output_held_by_another_live_process_is_refused_and_a_dead_ones_lock_
         assert main(["video", str(clip), "-o", str(out), *TINY]) == 2
         err = capsys.readouterr().err
         assert _one_error(err) and "being written by another livematte process" in err and not out.exists()
+        if Path(f"/proc/{holder.pid}/stat").exists():  # a lock older than its pid's process: the pid was reused
+            hour_ago = time.time() - 3600
+            os.utime(tmp_path / ".o.mp4.lock", (hour_ago, hour_ago))
+            assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), *TINY]) == 0
+            out.unlink()
+            (tmp_path / ".o.mp4.lock").write_text(f"{socket.gethostname()} {holder.pid}\n")
     finally:
         holder.kill()
         holder.wait()
