@@ -13,7 +13,8 @@ import time
 from typing import Callable
 
 from .batch import Job, Source
-from .errors import SettingsError
+from .errors import LivematteError, SettingsError
+from .safewrite import SafeOutput
 from .workers import JobSettings, Outcome, process_job
 
 RETRIES = 2  # attempts after the first when a worker dies
@@ -41,6 +42,15 @@ def livematte_file(index: int, job: Job, settings: JobSettings) -> Outcome:
     if settings.engine.threads in (None, 0):
         settings = JobSettings(**{**settings.__dict__, "engine": settings.engine.replace(threads=cpus)})
     return process_job(index, job, settings)
+
+
+def _clean_up(job: Job) -> None:
+    """After the last attempt died: its partial outputs and locks, taken over and removed as the next attempt would."""
+    for _, target in job.outputs:
+        try:
+            SafeOutput(target.absolute(), target.suffix == "", foreign_stale=True).discard()
+        except LivematteError:
+            pass  # a live process holds it: not ours to clean
 
 
 def connect(address: str) -> None:
@@ -85,6 +95,7 @@ def run_ray(jobs: list[Job], settings: JobSettings, address: str, on_event: Call
                     except ray.exceptions.RayError as exc:  # the worker or node died RETRIES + 1 times
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                         outcome = Outcome(i, False, f"failed after {RETRIES + 1} attempts: {first}")
+                        _clean_up(jobs[i])
                     on_event(("done", outcome))
         except KeyboardInterrupt:
             for ref in pending:
