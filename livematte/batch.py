@@ -140,7 +140,7 @@ def plan_outputs(sources: list[Source], batch: bool, out: Path | None, types: li
                  bg: Background, overwrite: bool, verb: str) -> Plan:
     """Every output of every source, checked before any work: collisions (two inputs, one output; an input given
     twice; an output that is an input) are refused naming both; in a batch an existing output is skipped."""
-    as_folder = batch or len(types) > 1
+    as_folder = batch or len(types) > 1 or (verb == "image" and out is not None and not out.suffix)
     if out is not None and out.is_dir() and not as_folder:
         if out.suffix.lower() in (VIDEO_EXTENSIONS if verb == "video" else IMAGE_EXTENSIONS):
             raise OutputError(f"{out} is a folder, and its name asks for a {out.suffix} file: give -o a file name, "

@@ -180,7 +180,11 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not found:
         raise InputError(f"image not found: {path}")
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)  # keeps 16 bits and alpha, but ignores EXIF orientation
+    try:  # read here, decoded by OpenCV: its own file opening crashes on names that are not UTF-8
+        data = np.fromfile(path, np.uint8)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None  # 16 bits and alpha kept; not EXIF
     if img is None:
         raise InputError(f"cannot read {path} as an image")
     img = orient(img, exif_orientation(path))

@@ -8,11 +8,13 @@ and the next attempt takes over its lock. Ctrl-C cancels the tasks left (their p
 """
 from __future__ import annotations
 
+import signal
 import time
 from typing import Callable
 
 from .batch import Job, Source
-from .errors import SettingsError
+from .errors import LivematteError, SettingsError
+from .safewrite import SafeOutput
 from .workers import JobSettings, Outcome, process_job
 
 RETRIES = 2  # attempts after the first when a worker dies
@@ -42,6 +44,15 @@ def livematte_file(index: int, job: Job, settings: JobSettings) -> Outcome:
     return process_job(index, job, settings)
 
 
+def _clean_up(job: Job) -> None:
+    """After the last attempt died: its partial outputs and locks, taken over and removed as the next attempt would."""
+    for _, target in job.outputs:
+        try:
+            SafeOutput(target.absolute(), target.suffix == "", foreign_stale=True).discard()
+        except LivematteError:
+            pass  # a live process holds it: not ours to clean
+
+
 def connect(address: str) -> None:
     ray = _import_ray()
     kwargs = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
@@ -53,6 +64,14 @@ def connect(address: str) -> None:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = "a running Ray cluster (ray start --head on a node, or RAY_ADDRESS)" if address == "auto" else address
         raise SettingsError(f"cannot connect to {where}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+    # ray.init makes SIGTERM exit the driver at once (143), leaving its tasks writing: back to an interruption, so
+    # that the tasks are cancelled and their partial outputs removed (exit 130), as without Ray
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def run_ray(jobs: list[Job], settings: JobSettings, address: str, on_event: Callable,
@@ -76,6 +95,7 @@ def run_ray(jobs: list[Job], settings: JobSettings, address: str, on_event: Call
                     except ray.exceptions.RayError as exc:  # the worker or node died RETRIES + 1 times
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                         outcome = Outcome(i, False, f"failed after {RETRIES + 1} attempts: {first}")
+                        _clean_up(jobs[i])
                     on_event(("done", outcome))
         except KeyboardInterrupt:
             for ref in pending:

@@ -70,14 +70,31 @@ def lock_path(target: Path) -> Path:
     return target.with_name(name)
 
 
-def _pid_alive(pid: int) -> bool:
+def _pid_alive(pid: int, since: float | None = None) -> bool:
+    """A process ``pid`` runs, and (where Linux tells) it started before ``since``: a pid reused by a process that
+    started after the lock was written is not the lock's owner."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    if since is not None:
+        started = _start_time(pid)
+        if started is not None and started > since + 1:
+            return False
     return True
+
+
+def _start_time(pid: int) -> float | None:
+    """When ``pid`` started (seconds since the epoch), from /proc; None where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        with open("/proc/stat") as f:
+            boot = next(float(line.split()[1]) for line in f if line.startswith("btime"))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def _remove(path: Path) -> None:
@@ -134,7 +151,11 @@ class SafeOutput:
         if not pid.isdigit():
             return False  # being written this very moment, or not ours: never guess
         if host == socket.gethostname():
-            if _pid_alive(int(pid)) and int(pid) != os.getpid():
+            try:
+                written = self.lock.stat().st_mtime
+            except OSError:
+                return True  # gone meanwhile: try again
+            if _pid_alive(int(pid), written) and int(pid) != os.getpid():
                 return False
         elif not foreign_stale:
             return False
@@ -173,16 +194,12 @@ class SafeOutput:
             self.discard()
 
 
-def write_file(target: Path, data: bytes, overwrite: bool = True) -> None:
-    """Write ``data`` to ``target`` through a partial file (a full disk leaves the target as it was)."""
-    with SafeOutput(target) as out:
-        if target.exists() and not overwrite:
-            raise OutputError(f"{target} exists (use --overwrite to replace it)")
-        try:
-            with open(out.partial, "wb") as f:
-                f.write(data)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise OutputError(f"disk full while writing {target}") from None
-            raise OutputError(f"cannot write {target}: {exc.strerror}") from None
-        out.commit()
+def clean_after(target: Path, pid: int) -> None:
+    """Remove what a dead process ``pid`` of this host left for ``target``: its partial output and its lock."""
+    _remove(partial_path(Path(target), pid))
+    lock = lock_path(Path(target))
+    try:
+        if lock.read_text().strip() == f"{socket.gethostname()} {pid}":
+            lock.unlink()
+    except OSError:
+        pass

@@ -18,6 +18,7 @@ from .batch import Job
 from .config import EngineConfig
 from .errors import LivematteError
 from .outputs import Edges
+from .safewrite import clean_after
 
 _MATTERS: dict = {}  # EngineConfig -> engine: each worker process loads the model once
 
@@ -175,6 +176,8 @@ def run_processes(jobs: list[Job], settings: JobSettings, workers: int, on_event
                     procs.remove(p)
                     i = current.pop(p.pid, None)
                     if i is not None and i not in finished:
+                        for _, target in jobs[i].outputs:
+                            clean_after(target, p.pid)
                         finished.add(i)
                         on_event(("done", Outcome(i, False, f"the worker process died (exit code {p.exitcode})")))
                     if restarts[0] < len(jobs):  # bounded: a worker that dies at start must not loop forever

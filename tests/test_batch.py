@@ -1,5 +1,6 @@
 """Many files (#26): each form of input and output, resume, the failure summary and exit codes, several outputs from
 one decode, edge controls, workers, the progress display."""
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -256,3 +257,34 @@ def test_default_workers_fit_the_machine(monkeypatch):
     monkeypatch.setattr(workers, "usable_cores", lambda: 2)
     assert workers.default_workers(100) == 1
 
+
+
+@pytest.mark.slow
+def test_a_worker_process_that_dies_fails_its_file_only(tmp_path):
+    """A worker killed mid-file (out of memory, say): that file is reported failed, a new worker does the rest."""
+    import multiprocessing
+    import signal
+
+    from livematte.batch import Job, Source
+    from livematte.config import EngineConfig
+    from livematte.workers import JobSettings, run_processes
+
+    jobs = []
+    for i in range(3):
+        clip = make_clip(tmp_path / f"c{i}.mp4", frames=200 if i == 0 else 3, width=160, height=120)
+        jobs.append(Job(Source(clip, Path("."), clip.stem), [("composite", tmp_path / f"o{i}.mp4")]))
+    engine = EngineConfig(model="shm-tiny", weights=None, tnet_size=64, mnet_size=64, tnet_passes=1, device="cpu")
+    outcomes = {}
+
+    def on_event(event):
+        if event[0] == "frame" and event[1] == 0 and not outcomes.get("killed"):
+            outcomes["killed"] = True
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+        elif event[0] == "done":
+            outcomes[event[1].index] = event[1]
+
+    run_processes(jobs, JobSettings("video", engine, "green"), 1, on_event)
+    assert not outcomes[0].ok and "died" in outcomes[0].message
+    assert outcomes[1].ok and outcomes[2].ok and len(read_all(tmp_path / "o2.mp4")[0]) == 3
+    assert not (tmp_path / "o0.mp4").exists() and not list(tmp_path.glob(".*"))  # its partial and lock removed

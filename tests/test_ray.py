@@ -40,7 +40,7 @@ def _running_tasks() -> list[int]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 def test_a_two_node_cluster_survives_a_killed_worker(tmp_path):
     if not Path("/proc").is_dir():
         pytest.skip("finds Ray's workers through /proc")
@@ -85,6 +85,24 @@ def test_a_two_node_cluster_survives_a_killed_worker(tmp_path):
             frames, pts, *_ = read_all(out / f"take{i}_composite.mp4")
             assert len(frames) == FRAMES and pts == sorted(pts)
         assert sorted(p.name for p in out.iterdir()) == [f"take{i}_composite.mp4" for i in range(4)]  # no partial
+
+        # A file whose every attempt dies: retried a bounded number of times, then reported failed, nothing left.
+        (clips / "late.mp4").write_bytes((clips / "take0.mp4").read_bytes())
+        run = subprocess.Popen([sys.executable, "-m", "livematte", "video", str(clips), "-o", str(out),
+                                "--ray", f"127.0.0.1:{port}", *TINY], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        kills = set()
+        while run.poll() is None and time.monotonic() < deadline + 60:
+            for pid in _running_tasks():
+                if pid not in kills:
+                    kills.add(pid)
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        stdout, stderr = run.communicate(timeout=60)
+        assert run.returncode == 1, stderr
+        assert "skipped 4 existing" in stderr and "failed after 3 attempts" in stderr and len(kills) == 3
+        assert f"failed: {clips / 'late.mp4'}" in stderr
+        assert sorted(p.name for p in out.iterdir()) == [f"take{i}_composite.mp4" for i in range(4)]
     finally:
         for node in reversed(nodes):  # the process groups this test started, and only those
             _stop(node)

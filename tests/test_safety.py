@@ -120,6 +120,12 @@ def test_an_output_held_by_another_live_process_is_refused_and_a_dead_ones_lock_
         assert main(["video", str(clip), "-o", str(out), *TINY]) == 2
         err = capsys.readouterr().err
         assert _one_error(err) and "being written by another livematte process" in err and not out.exists()
+        if Path(f"/proc/{holder.pid}/stat").exists():  # a lock older than its pid's process: the pid was reused
+            hour_ago = time.time() - 3600
+            os.utime(tmp_path / ".o.mp4.lock", (hour_ago, hour_ago))
+            assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), *TINY]) == 0
+            out.unlink()
+            (tmp_path / ".o.mp4.lock").write_text(f"{socket.gethostname()} {holder.pid}\n")
     finally:
         holder.kill()
         holder.wait()
@@ -216,3 +222,24 @@ def test_the_library_refuses_absurd_threads_too():
 
     with pytest.raises(SettingsError, match="threads"):
         EngineConfig(threads=100000)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="names that are not UTF-8: Linux file systems take any bytes")
+def test_names_with_bytes_that_are_not_utf8_and_a_newline(tmp_path):
+    """OpenCV's own file opening crashed (a segmentation fault) on such a name; read and written here, it is a name."""
+    name = os.fsdecode(b"take\xff\n1")
+    photo = _photo(tmp_path / "p.png").rename(tmp_path / f"{name}.png")  # cv2.imwrite would crash on the name
+    assert main(["image", str(photo), *TINY]) == 0
+    rgba = cv2.imdecode(np.fromfile(tmp_path / f"{name}_rgba.png", np.uint8), cv2.IMREAD_UNCHANGED)
+    assert rgba.shape == (20, 24, 4)
+    clip = make_clip(tmp_path / "c.mp4", frames=2)
+    odd = tmp_path / f"{name}.mp4"
+    odd.write_bytes(clip.read_bytes())
+    assert main(["video", str(odd), *TINY]) == 0
+    assert len(read_all(tmp_path / f"{name}_composite.mp4")[0]) == 2
+
+
+def test_an_image_output_without_an_extension_is_a_folder(tmp_path):
+    photo = _photo(tmp_path / "p.png")
+    assert main(["image", str(photo), "-o", str(tmp_path / "new"), *TINY]) == 0
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["p_rgba.png"]

@@ -95,12 +95,18 @@ def run_many(args, verb: str, types: list[str], engine, single) -> int:
     finally:
         bg.close()
     edges = Edges(args.shrink, args.feather, args.threshold)
+    if (batch or args.ray is not None) and getattr(args, "plate", None) is not None:
+        # a plate belongs to one camera and framing: one take at a time
+        raise SettingsError("--plate works with one input at a time: run each take with its own plate")
     make_folders(plan)
     if not batch and args.ray is None:
         return single(plan.jobs[0], edges)
-    if getattr(args, "plate", None) is not None:  # a plate belongs to one camera and framing: one take at a time
-        raise SettingsError("--plate works with one input at a time: run each take with its own plate")
-    settings = JobSettings(verb, engine, args.background, edges, getattr(args, "fps", None), args.overwrite,
+    background = args.background
+    if background and Path(background).is_file():  # a worker process or Ray node may run in another folder
+        background = str(Path(background).absolute())
+    if engine.weights not in (None, "default") and Path(engine.weights).is_file():
+        engine = engine.replace(weights=str(Path(engine.weights).absolute()))
+    settings = JobSettings(verb, engine, background, edges, getattr(args, "fps", None), args.overwrite,
                            foreign_stale=args.ray is not None)
     return run_batch(plan, settings, args, verb)
 
