@@ -26,16 +26,22 @@ from .live.frames import parse_size
 from .media import VideoReader
 
 
-def synthetic_clip(path: Path, width: int, height: int, frames: int, fps: int = 30) -> Path:
-    """A moving, textured figure over a moving, textured background, encoded with H.264."""
+def synthetic_background(width: int, height: int) -> np.ndarray:
+    """The synthetic clip's background texture, 64 px wider than the frame (it slides)."""
     rng = np.random.default_rng(0)
-    texture = cv2.resize(rng.integers(0, 256, (height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8),
-                         (width + 64, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(rng.integers(0, 256, (height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8),
+                      (width + 64, height), interpolation=cv2.INTER_LINEAR)
+
+
+def synthetic_clip(path: Path, width: int, height: int, frames: int, fps: int = 30, still: bool = False) -> Path:
+    """A moving, textured figure over a moving, textured background (``still``: a fixed one, whose clean plate is
+    ``synthetic_background(width, height)[:, :width]``), encoded with H.264."""
+    texture = synthetic_background(width, height)
     with av.open(str(path), "w") as c:
         s = c.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "23"})
         s.width, s.height, s.pix_fmt = width, height, "yuv420p"
         for i in range(frames):
-            shift = i % 64
+            shift = 0 if still else i % 64
             img = np.ascontiguousarray(texture[:, shift:shift + width])
             cx = int(width * (0.4 + 0.2 * np.sin(i / 15)))
             cv2.ellipse(img, (cx, int(height * 0.6)), (width // 7, height // 3), 0, 0, 360, (210, 170, 140), -1)
@@ -163,12 +169,15 @@ def peak_memory_mb() -> float:
 
 def run_bench(models: dict[str, LiveEngine], sizes: list[str], fps: float = 30, seconds: float = 4.0,
               input_clip: Path | None = None, offline_frames: int = 60, log: Callable[[str], None] = print,
-              offline_models: dict[str, MatteEngine] | None = None, rounds: int = 3) -> dict:
+              offline_models: dict[str, MatteEngine] | None = None, rounds: int = 3,
+              plated: frozenset[str] = frozenset()) -> dict:
     """Per size, the models take turns ``rounds`` times, ``seconds / rounds`` each, and each model's figures are
     pooled over its turns: a shared machine's speed drifts over seconds (by a third on this project's VM), and
     taking turns lets the drift weigh on every model alike, which one stretch per model did not.
     ``offline_models`` (default: ``models``) run the 1080p file conversion; the CLI gives it the engine as
-    ``livematte video`` builds it, whose sizes are not the live ones."""
+    ``livematte video`` builds it, whose sizes are not the live ones. ``plated``: the labels of engines run in
+    clean-plate mode; the generated clips then keep their background still (all models see the same ones), and
+    those engines get it as their plate; they skip an ``input_clip``, whose empty background is unknown."""
     if rounds < 1:
         raise ValueError(f"rounds must be 1 or more, not {rounds}")
     results: dict = {"live": [], "offline": [], "cpu_count": os.cpu_count()}
@@ -179,12 +188,18 @@ def run_bench(models: dict[str, LiveEngine], sizes: list[str], fps: float = 30, 
             clips.append((f"{info.width}x{info.height} (file)", input_clip))
         for size in sizes:
             w, h = parse_size(size)
-            clips.append((size, synthetic_clip(Path(tmp) / f"{size}.mp4", w, h, int(fps * 2), int(fps))))
+            clips.append((size, synthetic_clip(Path(tmp) / f"{size}.mp4", w, h, int(fps * 2), int(fps),
+                                               still=bool(plated))))
         for size, clip in clips:
             decode = decode_ms(clip)
-            windows: dict[str, list[_Window]] = {label: [] for label in models}
+            running = {k: m for k, m in models.items() if k not in plated or not size.endswith("(file)")}
+            for label in plated & set(running):
+                w, h = parse_size(size)
+                running[label].reset()  # another picture size: the last one's aspect does not bind the plate
+                running[label].set_plate(np.ascontiguousarray(synthetic_background(w, h)[:, :w]))
+            windows: dict[str, list[_Window]] = {label: [] for label in running}
             for turn in range(rounds):
-                for label, model in models.items():
+                for label, model in running.items():
                     log(f"live {size} {label} ({turn + 1}/{rounds}) ...")
                     windows[label].append(_live_window(model, clip, fps, seconds / rounds, warmup=1.0))
             results["live"] += [_summarise(w, label, size, decode).__dict__ for label, w in windows.items()]
@@ -194,6 +209,7 @@ def run_bench(models: dict[str, LiveEngine], sizes: list[str], fps: float = 30, 
                 log(f"offline 1920x1080 {label} ...")
                 results["offline"].append(bench_offline(model, clip, label))
     results["peak_memory_mb"] = peak_memory_mb()
+    results["plated"] = sorted(plated)
     return results
 
 
@@ -231,6 +247,10 @@ def format_report(results: dict, ours: str, peer: str | None) -> str:
         sizes = f" at T-Net {e['tnet']}{passes}, M-Net {e['mnet']}" if e else ""
         lines.append(f"\noffline 1920x1080 H.264 → H.264 ({o['frames']} frames), {o['model']}{sizes}: "
                      f"{o['fps']:.1f} fps (stage medians, ms: {stages})")
+    for label in results.get("plated", []):
+        for size, r in ratios(results, label, ours).items():
+            lines.append(f"\n{size}: clean-plate mode's inference {r['inference_ratio']:.2f}× automatic mode's, "
+                         f"end-to-end fps {r['fps_ratio']:.2f}×")
     if peer:
         for size, r in ratios(results, ours, peer).items():
             lines.append(f"\n{size}: inference {r['inference_ratio']:.2f}× the peer's time (with each model's resize "

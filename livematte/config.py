@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SettingsError
-from .smoothing import MAX_STRENGTH, MODES as SMOOTHING_MODES
+
+SMOOTHING_MODES = ("none", "ema", "motion")  # livematte.smoothing implements them
+MAX_STRENGTH = 0.95  # the most the settings and options offer; nearer 1 the matte would hardly follow the person
+MAX_EDGE_PX = 20  # the edge controls' bound (feather, shrink), px; livematte.edges applies them
 
 OFFLINE_MODEL = "shm"  # the steadier edges at the offline sizes (model card)
 # Long side in px. shm's T-Net was last trained at 320 (model card).
@@ -41,6 +44,9 @@ class EngineConfig:
 
     model: str = OFFLINE_MODEL
     weights: str | Path | None = "default"   # a weights file, "default" (the shipped ones) or None (random init)
+    # Clean-plate mode's model (the plate preset of ``model``): "default" (the shipped file; random init when
+    # ``weights`` is None), a weights file, or None (random init). Loaded only when a plate is set.
+    plate_weights: str | Path | None = "default"
     device: str = "auto"                     # auto, cpu, cuda
     tnet_size: int = TNET_SIZE
     mnet_size: int = MNET_SIZE
@@ -88,6 +94,8 @@ class EngineConfig:
 def _problem(c: EngineConfig) -> str:
     """What is wrong with ``c``, as a message naming the setting ("" when all is well)."""
     (tlow, thigh), (mlow, mhigh), (plow, phigh) = TNET_SIZE_RANGE, MNET_SIZE_RANGE, TNET_PASSES_RANGE
+    if c.model.endswith("-plate"):
+        return f"{c.model} is a clean-plate model: run {c.model[:-len('-plate')]} and give it a plate"
     if c.backend not in BACKENDS:
         return f"backend must be one of {', '.join(BACKENDS)}, not {c.backend!r}"
     if c.upsample not in UPSAMPLERS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-MAX_EDGE_PX = 20
+from .config import MAX_EDGE_PX  # noqa: F401 - the bound of the edge controls (settings, options)
 
 
 def threshold_alpha(alpha: np.ndarray, threshold: float) -> np.ndarray:

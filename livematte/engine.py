@@ -8,31 +8,42 @@ Temporal smoothing (optional) works at the M-Net's size; ``reset()`` clears it (
 """
 from __future__ import annotations
 
+import importlib.metadata
 import time
 import warnings
 
 import cv2
 import numpy as np
-import torch
 
 from .config import TNET_PASS_STEP, EngineConfig
 from .errors import InputError, SettingsError
-from .models import WeightsError, average_logits, create_model
-from .onnx_backend import OnnxModel
+from .onnx_backend import OnnxModel, shipped_graphs
+from .plate import PlateMonitor, check_aspect, check_plate
 from .resize import extend_bottom, shrink, working_size
 from .smoothing import TemporalSmoother
 from .upsample import bilinear_upsample, guided_upsample
 
 
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SettingsError("--device cuda was asked for, but torch sees no CUDA GPU")
+def _torch_may_have_cuda() -> bool:
+    """False when torch is missing or a CPU build (its version ends in +cpu): then "auto" is the CPU, known without
+    importing torch."""
     try:
-        return torch.device(device)
-    except RuntimeError:
-        raise SettingsError(f"unknown device {device!r}: use auto, cpu or cuda") from None
+        return not importlib.metadata.version("torch").endswith("+cpu")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+def resolve_device(device: str) -> str:
+    """"cpu", "cuda" or "cuda:N"; "auto" is CUDA when torch sees a GPU."""
+    if device == "auto":
+        if not _torch_may_have_cuda():
+            return "cpu"
+        from .torch_backend import cuda_available
+
+        return "cuda" if cuda_available() else "cpu"
+    if device != "cpu" and not device.startswith("cuda"):
+        raise SettingsError(f"unknown device {device!r}: use auto, cpu or cuda")
+    return device
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -42,7 +53,7 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
 
 
-_LOAD_KEYS = ("model", "weights", "device", "backend", "threads", "int8_tnet")  # a change reloads the model
+_LOAD_KEYS = ("model", "weights", "plate_weights", "device", "backend", "threads", "int8_tnet")  # reload on change
 
 
 class Matter:
@@ -57,6 +68,12 @@ class Matter:
             raise TypeError(f"Matter takes an EngineConfig or keyword settings, not {type(config).__name__}")
         self.config: EngineConfig | None = None
         self.timings: dict[str, float] = {}
+        self._plate: np.ndarray | None = None         # clean-plate mode (set_plate)
+        self._coverage: np.ndarray | None = None      # where an automatic plate is known (None: everywhere)
+        self._plate_model = self._plate_onnx = self._monitor = None
+        self._plate_copies: dict = {}                 # working shapes -> the plate's copies at them
+        self._frame_shape: tuple[int, int] | None = None
+        self._previous: np.ndarray | None = None      # the last matte at the M-Net's size (mismatch detection)
         self.reconfigure((config or EngineConfig()).replace(**settings))
 
     def reconfigure(self, config: EngineConfig) -> None:
@@ -68,6 +85,8 @@ class Matter:
             self._load()
         elif config.tnet_size != old.tnet_size and self._onnx is not None and config.int8_tnet:
             self._build_backend()
+        if old is not None and self._plate is not None and config.model != old.model:
+            self._plate_copies = {}
         if old is None or (old.smoothing, old.smoothing_strength) != (config.smoothing, config.smoothing_strength):
             self.smoother = TemporalSmoother(config.smoothing, config.smoothing_strength)
 
@@ -87,31 +106,90 @@ class Matter:
     def _load(self) -> None:
         c = self.config
         self.device = resolve_device(c.device)
-        if c.backend == "onnx" and self.device.type != "cpu":
+        if c.backend == "onnx" and self.device != "cpu":
             raise SettingsError("the onnx backend runs on the CPU; use --device cpu or the torch backend")
-        if c.threads:
-            torch.set_num_threads(c.threads)
-        try:
-            self.model = create_model(c.model, c.weights).to(self.device)
-        except KeyError as exc:
-            raise SettingsError(str(exc.args[0])) from None
-        except WeightsError as exc:
-            raise InputError(str(exc)) from None
+        self.model = None  # the torch model, loaded only where no shipped graph will do
+        if c.threads and not self._shipped():
+            from .torch_backend import set_threads
+
+            set_threads(c.threads)
+        self._plate_model = None
+        if self._plate is not None:
+            try:
+                self._plate_model = self._create(*self._plate_preset())
+            except (SettingsError, InputError) as exc:  # e.g. a quality switch to a model without plate weights
+                warnings.warn(f"plate dropped, automatic mode: {exc}", RuntimeWarning, stacklevel=3)
+                self.set_plate(None)
         self._build_backend()
 
+    def _create(self, name: str, weights):
+        from .torch_backend import load_model  # torch: where no shipped graph will do
+
+        return load_model(name, weights, self.device)
+
+    def _shipped(self) -> tuple[bytes, bytes] | None:
+        """The shipped ONNX graphs for this configuration (the shipped weights on the CPU), or None."""
+        c = self.config
+        if c.weights != "default" or c.backend == "torch" or self.device != "cpu":
+            return None
+        return shipped_graphs(c.model, c.tnet_size if c.int8_tnet else None)
+
+    def _torch_model(self):
+        if self.model is None:
+            self.model = self._create(self.config.model, self.config.weights)
+        return self.model
+
+    def _plate_preset(self) -> tuple[str, object]:
+        """(name, weights) of the clean-plate model of this configuration's model."""
+        from .models.registry import default_weights_path, plate_model_name
+
+        c = self.config
+        try:
+            name = plate_model_name(c.model)
+        except KeyError as exc:
+            raise SettingsError(str(exc.args[0])) from None
+        if c.plate_weights != "default":
+            return name, c.plate_weights
+        if c.weights is None:  # an engine on random weights (tests) gets a random plate model
+            return name, None
+        path = default_weights_path(name)
+        if not path.is_file():
+            raise SettingsError(f"clean-plate mode needs trained {name!r} weights ({path.name}), and none ship yet: "
+                                "train them (README: Clean plate) or give a plate weights file")
+        return name, path
+
     def _build_backend(self) -> None:
+        graphs = self._shipped()
+        self._onnx = OnnxModel(graphs, self.config.threads) if graphs is not None else self._backend_for(
+            self._torch_model())
+        self._torch = None if self._onnx is not None else self._torch_backend(self._torch_model())
+        self._plate_onnx = self._plate_torch = None
+        if self._plate_model is not None:
+            self._plate_onnx = self._backend_for(self._plate_model)
+            if self._plate_onnx is None:
+                self._plate_torch = self._torch_backend(self._plate_model)
+        self.backend = "onnx" if self._onnx is not None else "torch"
+
+    @staticmethod
+    def _torch_backend(model):
+        from .torch_backend import TorchModel
+
+        return TorchModel(model)
+
+    def _backend_for(self, model) -> OnnxModel | None:
         # ONNX Runtime on CPU (faster here, and graceful when the cores are shared); torch on CUDA.
         c = self.config
-        self._onnx = None
-        if c.backend in ("auto", "onnx") and self.device.type == "cpu":
+        if c.backend in ("auto", "onnx") and self.device == "cpu":
             try:
-                self._onnx = OnnxModel(self.model, c.threads, self._calibration())
+                from .export import graphs_from_model  # torch: only for weights that ship no graphs
+
+                return OnnxModel(graphs_from_model(model, self._calibration()), c.threads)
             except Exception as exc:  # exporter or runtime missing or broken: say so, and use torch
                 if c.backend == "onnx":
                     raise SettingsError(f"the onnx backend is not available: {exc}") from None
                 warnings.warn(f"ONNX Runtime backend unavailable ({exc}); running the model in torch (slower)",
-                              RuntimeWarning, stacklevel=3)
-        self.backend = "onnx" if self._onnx is not None else "torch"
+                              RuntimeWarning, stacklevel=4)
+        return None
 
     def _calibration(self) -> list[np.ndarray] | None:
         """The int8 T-Net's calibration frames, at the T-Net size it runs at; None for a float T-Net."""
@@ -128,11 +206,43 @@ class Matter:
     @property
     def trained(self) -> bool:
         """False when the model runs on random weights (no weights file shipped or given)."""
-        return bool(self.model.trained)
+        return self.model is None or bool(self.model.trained)  # no torch model: the shipped graphs
 
     def reset(self) -> None:
         """Forget temporal state (call at a cut or when switching sources)."""
         self.smoother.reset()
+        self._previous = self._frame_shape = None  # another source may have another size
+
+    def set_plate(self, rgb: np.ndarray | None, coverage: np.ndarray | None = None) -> None:
+        """Clean-plate mode: ``rgb`` (RGB uint8 H×W×3) is the empty background, at the frames' size or any size of
+        their aspect (resized to the working sizes once); None returns to automatic mode. ``coverage`` (bool, the
+        plate's H×W): where the plate is known (an automatic plate); elsewhere the automatic matte is used. Loads
+        the plate model on first use: ``SettingsError`` when no trained plate weights exist for the model."""
+        if rgb is None:
+            self._plate = self._coverage = self._monitor = None
+            self._plate_copies = {}
+            return
+        plate = check_plate(rgb)
+        if self._frame_shape is not None:
+            check_aspect(plate.shape, self._frame_shape)
+        if coverage is not None and (coverage.shape != plate.shape[:2] or coverage.dtype != bool):
+            raise InputError(f"a plate's coverage must be a bool array of the plate's {plate.shape[1]}×"
+                             f"{plate.shape[0]}, got {coverage.dtype} {coverage.shape}")
+        if self._plate_model is None:
+            self._plate_model = self._create(*self._plate_preset())
+            self._plate_onnx = self._backend_for(self._plate_model)
+            self._plate_torch = None if self._plate_onnx is not None else self._torch_backend(self._plate_model)
+        self._plate, self._plate_copies = plate, {}
+        self._coverage = None if coverage is None or coverage.all() else coverage
+        self._monitor = PlateMonitor(plate)
+
+    @property
+    def plate_status(self) -> str:
+        """"off" (automatic mode), "fits" (the plate is used) or "changed" (it stopped fitting: automatic mode
+        until it fits again)."""
+        if self._plate is None:
+            return "off"
+        return "fits" if self._monitor.fits else "changed"
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
@@ -154,17 +264,32 @@ class Matter:
             passes.setdefault(working_size(extended, W, size, 32, allow_upscale=True, pixel_budget=c.pixel_budget),
                               size)
         images_t = [self._tnet_input(rgb, image_m, mc, shape, size) for shape, size in passes.items()]
+        self._frame_shape = (H, W)
+        plates = None
+        if self._plate is not None:
+            plates = self._plate_at(H, W, image_m.shape, mc, passes)
+            if not self._monitor.update(image_m[:mc], self._previous):
+                plates = None  # the plate stopped fitting: the automatic model, until it fits again
         t1 = time.perf_counter()
-        if self._onnx is not None:
-            alpha = self._onnx(image_m, *images_t)
-            split = self._onnx.timings
+        if plates is None:
+            alpha, split = self._run(self._onnx or self._torch, image_m, images_t)
         else:
-            alpha, split = self._infer(image_m, *images_t)
+            alpha, split = self._run(self._plate_onnx or self._plate_torch, image_m, images_t, plates[:2])
+            if plates[2] is not None:  # an automatic plate known in part: the automatic matte elsewhere
+                auto, _ = self._run(self._onnx or self._torch, image_m, images_t)
+                alpha = plates[2] * alpha + (1 - plates[2]) * auto
+        self._previous = alpha[:mc]
         t2 = time.perf_counter()
         alpha = self.smoother(alpha[:mc], image_m[:mc])
         t3 = time.perf_counter()
-        if (mc, mw) != (H, W):
-            alpha = guided_upsample(alpha, rgb) if c.upsample == "guided" else bilinear_upsample(alpha, (H, W))
+        if (mc, mw) != (H, W) and c.upsample == "bilinear":
+            alpha = bilinear_upsample(alpha, (H, W))
+        elif (mc, mw) != (H, W) and self.device != "cpu":  # on the GPU, as the model: a 4K guide is heavy work
+            from .torch_backend import guided_upsample_torch
+
+            alpha = guided_upsample_torch(alpha, rgb, self.device)
+        elif (mc, mw) != (H, W):
+            alpha = guided_upsample(alpha, rgb)
         t4 = time.perf_counter()
         self.timings = {"resize": t1 - t0, **split, "inference": t2 - t1, "smooth": t3 - t2, "upsample": t4 - t3}
         return alpha
@@ -180,18 +305,24 @@ class Matter:
             return extend_bottom(_resize(rgb, (tw, round(th * mc / image_m.shape[0]))), th)
         return _resize(image_m, (tw, th))
 
-    @torch.inference_mode()
-    def _infer(self, image_m: np.ndarray, *images_t: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-        def tensor(a):
-            return torch.from_numpy(a).to(self.device).permute(2, 0, 1)[None].float().div_(255)
+    def _plate_at(self, H: int, W: int, shape_m: tuple, mc: int, passes: dict) -> tuple:
+        """(plate at the M-Net's size, at each T-Net size, coverage weight at the M-Net's size or None), made once
+        per frame size and working sizes."""
+        key = (H, W, shape_m, tuple(passes.items()))
+        if key not in self._plate_copies:
+            check_aspect(self._plate.shape, (H, W))
+            plate = _resize(self._plate, (W, H)) if self._plate.shape[:2] != (H, W) else self._plate
+            plate_m = extend_bottom(shrink(plate, (shape_m[1], mc)), shape_m[0])
+            plates_t = [self._tnet_input(plate, plate_m, mc, s, size) for s, size in passes.items()]
+            weight = None
+            if self._coverage is not None:  # soft, so that the two mattes meet without a seam
+                cover = cv2.resize(self._coverage.astype(np.float32), (shape_m[1], mc), interpolation=cv2.INTER_AREA)
+                weight = np.zeros(shape_m[:2], np.float32)
+                weight[:mc] = cv2.GaussianBlur(cover, (0, 0), 2.0)
+            self._plate_copies = {key: (plate_m, plates_t, weight)}
+        return self._plate_copies[key]
 
-        def sync():  # CUDA runs asynchronously: wait, so that the split times are real
-            if self.device.type == "cuda":
-                torch.cuda.synchronize()
-
-        t0 = time.perf_counter()
-        logits = average_logits([self.model.tnet(tensor(image_t)) for image_t in images_t])
-        sync()
-        t1 = time.perf_counter()
-        alpha = self.model.refine(tensor(image_m), logits)[2][0, 0].float().cpu().numpy()
-        return alpha, {"tnet": t1 - t0, "mnet": time.perf_counter() - t1}
+    @staticmethod
+    def _run(backend, image_m: np.ndarray, images_t: list[np.ndarray],
+             plates: tuple | None = None) -> tuple[np.ndarray, dict[str, float]]:
+        return backend(image_m, *images_t, plates=plates), backend.timings

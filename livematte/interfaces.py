@@ -9,6 +9,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .errors import SettingsError
+
 
 @runtime_checkable
 class MatteEngine(Protocol):
@@ -37,6 +39,14 @@ class LiveEngine(MatteEngine, Protocol):
     def set_quality(self, quality: str) -> None:
         """Work at a live quality (livematte.config.QUALITY_SIZES); may take a second or two."""
 
+    def set_plate(self, rgb: np.ndarray | None) -> None:
+        """Clean-plate mode with this empty background (RGB uint8, the frames' aspect); None: automatic mode.
+        Raises a ``LivematteError`` when the engine cannot use one."""
+
+    @property
+    def plate_status(self) -> str:
+        """"off", "fits", or "changed" (the plate stopped fitting; automatic mode until it fits again)."""
+
 
 class FixedEngine:
     """A ``MatteEngine`` run live as it is (a peer model in ``livematte bench``): the settings' smoothing and
@@ -62,3 +72,9 @@ class FixedEngine:
 
     def set_quality(self, quality: str) -> None:
         pass
+
+    plate_status = "off"
+
+    def set_plate(self, rgb: np.ndarray | None) -> None:
+        if rgb is not None:
+            raise SettingsError(f"{self.model_name} cannot use a clean plate")

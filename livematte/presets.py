@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -33,9 +34,9 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
 
 from .composite import VIDEO_EXTENSIONS, parse_background, parse_colour
 from .config import DEFAULT_QUALITY, QUALITIES
-from .edges import MAX_EDGE_PX
+from .config import MAX_EDGE_PX
 from .errors import SettingsError
-from .smoothing import MAX_STRENGTH, MODES as SMOOTHING_MODES
+from .config import MAX_STRENGTH, SMOOTHING_MODES
 
 BACKGROUND_KINDS = ("none", "colour", "image", "video", "blur", "transparent")
 CONFIG_ENV = "LIVEMATTE_CONFIG_DIR"
@@ -58,6 +59,7 @@ class Settings:
     threshold: float = 0.0            # hard cut at this alpha; 0 = off, else 0.05..0.95
     quality: str = DEFAULT_QUALITY    # working resolution: one of livematte.config.QUALITIES
     mirror: bool = False              # flip left-right, as a selfie view
+    plate: str = ""                   # clean plate: a PNG of the empty background, as the camera sees it; "": off
 
     def __post_init__(self):
         for name in ("smoothing_strength", "threshold"):  # TOML and sliders give 0 for 0.0
@@ -94,7 +96,7 @@ def _problems(s: Settings) -> list[str]:
     """What is wrong with these settings, as messages a user can act on (empty when all is well)."""
     types = {"background": str, "colour": str, "image": str, "video": str, "blur": int, "smoothing": str,
              "smoothing_strength": float, "feather": int, "shrink": int, "threshold": float, "quality": str,
-             "mirror": bool}
+             "mirror": bool, "plate": str}
     described = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
     for name, kind in types.items():
         value = getattr(s, name)
@@ -244,6 +246,8 @@ class PresetStore:
             if name.lower() in builtin_names or name.lower() in user:
                 self._skip(path, f"preset file {path}: the name {name!r} is already taken")
                 continue
+            if settings.plate and not Path(settings.plate).is_absolute():  # a plate beside the file
+                settings = replace(settings, plate=str(self.directory / settings.plate))
             user[name.lower()] = Preset(name, settings, path=path)
         return list(BUILTIN_PRESETS) + sorted(user.values(), key=lambda p: p.name.lower())
 
@@ -274,8 +278,21 @@ class PresetStore:
         if existing is None and name.lower() in {p.name.lower() for p in BUILTIN_PRESETS}:
             raise SettingsError(f"{name!r} is a built-in preset: save under another name")
         path = existing.path if existing is not None else self._free_path(name)
+        settings = self._keep_plate(settings, path)
         self._write(path, preset_to_toml(name, settings))
         return Preset(name, settings, path=path)
+
+    def _keep_plate(self, settings: Settings, path: Path) -> Settings:
+        """The settings with their plate copied beside the preset's file (``NAME.plate.png``), so that it lasts."""
+        target = path.with_suffix(".plate.png")
+        if not settings.plate or Path(settings.plate) == target:
+            return settings
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(settings.plate, target)
+        except OSError as exc:
+            raise SettingsError(f"cannot keep the plate {settings.plate} with the preset: {exc.strerror or exc}")
+        return replace(settings, plate=str(target))
 
     def rename(self, old: str, new: str) -> Preset:
         preset = self._user_preset(old)
@@ -296,6 +313,8 @@ class PresetStore:
         if preset is None:
             raise SettingsError(f"no user preset named {name!r} (built-in presets cannot be deleted)")
         _remove(preset.path)
+        if preset.settings.plate == str(preset.path.with_suffix(".plate.png")):
+            _remove(preset.path.with_suffix(".plate.png"))
 
     # -- files ------------------------------------------------------------------------------------------------
     def _user_preset(self, name: str) -> Preset | None:

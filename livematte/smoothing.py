@@ -8,8 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-MODES = ("none", "ema", "motion")
-MAX_STRENGTH = 0.95  # the most the settings and options offer; nearer 1 the matte would hardly follow the person
+from .config import MAX_STRENGTH, SMOOTHING_MODES as MODES  # noqa: F401 - the modes this module implements
 
 
 def ema_step(previous: np.ndarray, current: np.ndarray, strength: float) -> np.ndarray:

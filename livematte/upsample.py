@@ -2,7 +2,8 @@
 
 The linear coefficients of the guided filter (He et al.) are fitted at the low resolution, upsampled
 bilinearly, and applied to the full-resolution grey guide, so that full-resolution edges shape the alpha
-at almost the cost of a bilinear resize. OpenCV, on the CPU for every device (the CUDA path hands its alpha back).
+at almost the cost of a bilinear resize. OpenCV on the CPU; on CUDA the engine runs the same steps on the GPU
+(``livematte.torch_backend.guided_upsample_torch``).
 """
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ class MNet(nn.Module):
     """``expand``: the inverted residuals' expansion (4; 2 costs about 0.6 ms less at live sizes);
     ``levels``: 3 (down to /8) or 2 (down to /4, 0.5 ms less); ``head``: one of ``HEADS``."""
 
-    def __init__(self, width: float = 1.0, expand: int = 4, levels: int = 3, head: str = "image"):
+    def __init__(self, width: float = 1.0, expand: int = 4, levels: int = 3, head: str = "image",
+                 plate: bool = False):
         super().__init__()
         if levels not in (2, 3):
             raise ValueError(f"levels must be 2 or 3, not {levels}")
@@ -34,7 +35,9 @@ class MNet(nn.Module):
             raise ValueError(f"head must be one of {', '.join(HEADS)}, not {head!r}")
         c = [scaled(n, width) for n in (16, 24, 32)]
         self.normalize = Normalize()
-        self.enc1 = ConvBNAct(6, c[0], 3, 2)          # /2
+        self.plate = plate  # clean-plate mode: the plate and |image - plate| after image and trimap (12 channels)
+        cin = 12 if plate else 6
+        self.enc1 = ConvBNAct(cin, c[0], 3, 2)          # /2
         self.enc2 = stage(c[0], c[1], 2, 2, expand)   # /4
         if levels == 3:
             self.enc3 = stage(c[1], c[2], 2, 2, expand)   # /8
@@ -45,16 +48,22 @@ class MNet(nn.Module):
         if head == "image":
             width_head = scaled(8, width)
             self.refine = nn.Sequential(              # /1
-                nn.Conv2d(c[0] + 6, width_head, 1), nn.ReLU(inplace=True), nn.Conv2d(width_head, 1, 3, padding=1)
+                nn.Conv2d(c[0] + cin, width_head, 1), nn.ReLU(inplace=True), nn.Conv2d(width_head, 1, 3, padding=1)
             )
             self.subpixel = None
         else:
             self.refine = None
             self.subpixel = nn.Conv2d(c[0], 4, 3, padding=1)  # /2, four alphas per pixel
 
-    def forward(self, image: torch.Tensor, trimap_probs: torch.Tensor) -> torch.Tensor:
-        """image: N×3×H×W RGB in [0, 1]; trimap_probs: N×3×H×W (bg, unknown, fg) -> N×1×H×W alpha in [0, 1]."""
+    def forward(self, image: torch.Tensor, trimap_probs: torch.Tensor,
+                plate: torch.Tensor | None = None) -> torch.Tensor:
+        """image: N×3×H×W RGB in [0, 1]; trimap_probs: N×3×H×W (bg, unknown, fg); plate (plate models only): the
+        empty background like image -> N×1×H×W alpha in [0, 1]."""
         x = torch.cat([self.normalize(image), trimap_probs], dim=1)
+        if self.plate:
+            if plate is None:
+                raise ValueError("a plate model needs the plate")
+            x = torch.cat([x, self.normalize(plate), (image - plate).abs()], dim=1)
         x1 = self.enc1(x)
         x2 = self.enc2(x1)
         y = x2 if self.enc3 is None else self.dec3(self.enc3(x2), x2)

@@ -7,7 +7,7 @@ and read back with ``weights_only=True``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,18 @@ PRESETS: dict[str, SHMConfig] = {
     # head, each where bench showed the time going (timings in the model card).
     "shm-lite": SHMConfig(tnet_head_stride=4, mnet_expand=2, mnet_levels=2, mnet_head="shuffle"),
 }
+# Clean-plate mode: each automatic preset with nets that also see the empty background (models/plate.py).
+PLATE_MODELS = {name: f"{name}-plate" for name in PRESETS}
+PRESETS.update({PLATE_MODELS[name]: replace(config, plate=True) for name, config in list(PRESETS.items())})
+
+
+def plate_model_name(name: str) -> str:
+    """The clean-plate preset of automatic preset ``name`` (itself for a plate preset)."""
+    if name in PLATE_MODELS.values():
+        return name
+    if name not in PLATE_MODELS:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(list_models())}")
+    return PLATE_MODELS[name]
 
 
 def default_weights_path(name: str) -> Path:

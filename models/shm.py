@@ -47,6 +47,7 @@ class SHMConfig:
     mnet_expand: int = 4
     mnet_levels: int = 3
     mnet_head: str = "image"
+    plate: bool = False  # clean-plate mode: both nets also see the empty background (models/plate.py)
 
 
 class SHM(nn.Module):
@@ -59,16 +60,20 @@ class SHM(nn.Module):
     def __init__(self, config: SHMConfig = SHMConfig()):
         super().__init__()
         self.config = config
-        self.tnet = TNet(config.tnet_width, config.tnet_head_stride)
-        self.mnet = MNet(config.mnet_width, config.mnet_expand, config.mnet_levels, config.mnet_head)
+        self.tnet = TNet(config.tnet_width, config.tnet_head_stride, config.plate)
+        self.mnet = MNet(config.mnet_width, config.mnet_expand, config.mnet_levels, config.mnet_head, config.plate)
 
-    def forward(self, image: torch.Tensor, image_small: torch.Tensor | None = None):
-        return self.refine(image, self.tnet(image if image_small is None else image_small))
+    def forward(self, image: torch.Tensor, image_small: torch.Tensor | None = None,
+                plate: torch.Tensor | None = None, plate_small: torch.Tensor | None = None):
+        """``plate``, ``plate_small``: the empty background at the sizes of ``image`` and ``image_small`` (plate
+        models only; ``plate_small`` defaults to ``plate`` when ``image_small`` is not given)."""
+        small = image if image_small is None else image_small
+        return self.refine(image, self.tnet(small, plate if image_small is None else plate_small), plate)
 
-    def refine(self, image: torch.Tensor, logits: torch.Tensor):
+    def refine(self, image: torch.Tensor, logits: torch.Tensor, plate: torch.Tensor | None = None):
         """M-Net and fusion, given the T-Net's logits at any size (brought to the image's size here)."""
         if logits.shape[-2:] != image.shape[-2:]:
             logits = F.interpolate(logits, size=image.shape[-2:], mode="bilinear", align_corners=False)
         probs = channel_softmax(logits)
-        raw_alpha = self.mnet(image, probs)
+        raw_alpha = self.mnet(image, probs, plate)
         return logits, raw_alpha, fuse_alpha(probs, raw_alpha)

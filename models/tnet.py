@@ -27,18 +27,27 @@ class Normalize(nn.Module):
         return (x - self.mean) / self.std
 
 
+def plate_input(normalize: nn.Module, image: torch.Tensor, plate: torch.Tensor) -> torch.Tensor:
+    """The image's channels first, then the plate's and their absolute difference: a plate model's first
+    convolution holds the automatic model's weights in its first channels (``models.plate.widen_state``)."""
+    if plate is None:
+        raise ValueError("a plate model needs the plate")
+    return torch.cat([normalize(image), normalize(plate), (image - plate).abs()], dim=1)
+
+
 class TNet(nn.Module):
     """``head_stride`` 2 (default) decodes to half resolution; 4 stops a level earlier (about 0.8 ms less at live
     sizes in ONNX Runtime): the trimap is coarser, and the M-Net refines the band anyway."""
 
-    def __init__(self, width: float = 1.0, head_stride: int = 2):
+    def __init__(self, width: float = 1.0, head_stride: int = 2, plate: bool = False):
         super().__init__()
         if head_stride not in (2, 4):
             raise ValueError(f"head_stride must be 2 or 4, not {head_stride}")
         c = [scaled(n, width) for n in (16, 24, 32, 64, 96)]
         d = [scaled(n, width) for n in (64, 32, 24, 16)]
         self.normalize = Normalize()
-        self.stem = ConvBNAct(3, c[0], 3, 2)          # /2
+        self.plate = plate  # clean-plate mode: the stem also sees the plate and |image - plate| (6 more channels)
+        self.stem = ConvBNAct(9 if plate else 3, c[0], 3, 2)          # /2
         self.enc1 = stage(c[0], c[1], 2, 2)           # /4
         self.enc2 = stage(c[1], c[2], 3, 2)           # /8
         self.enc3 = stage(c[2], c[3], 3, 2)           # /16
@@ -50,9 +59,10 @@ class TNet(nn.Module):
         self.dec1 = UpBlock(d[2], c[0], d[3]) if head_stride == 2 else None  # /2
         self.head = nn.Conv2d(d[3] if head_stride == 2 else d[2], 3, 3, padding=1)
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """image: N×3×H×W RGB in [0, 1] (H, W multiples of 32) -> N×3×H×W logits."""
-        x0 = self.stem(self.normalize(image))
+    def forward(self, image: torch.Tensor, plate: torch.Tensor | None = None) -> torch.Tensor:
+        """image: N×3×H×W RGB in [0, 1] (H, W multiples of 32); plate (plate models only): the empty background,
+        same shape -> N×3×H×W logits."""
+        x0 = self.stem(plate_input(self.normalize, image, plate) if self.plate else self.normalize(image))
         x1 = self.enc1(x0)
         x2 = self.enc2(x1)
         x3 = self.enc3(x2)

@@ -45,3 +45,13 @@ python -m livematte.training.average --model shm-lite runs/shm_lite2.pt runs/shm
 # As shm's last stage: the M-Net alone on the trimaps of the (frozen) T-Net.
 $L refine --name lite_refine --init runs/shm_lite_soup.pt     --steps 900  --size 256 --batch 12 --lr 5e-4 \
    --close-up 0.15 --export models/weights/shm-lite.pt
+# Clean-plate models (#24; not yet run): the automatic weights with the first convolutions widened by zeros for the
+# plate's channels (at step 0 they give the automatic matte exactly), trained end to end on composites with
+# perturbed plates (livematte/training/plates.py): shm-plate at 256 then 320 px, shm-lite-plate at 256 px.
+P="$T --model shm-plate"
+$P e2e --name plate_e2e    --init models/weights/shm.pt --steps 2000 --size 256 --batch 12 --lr 3e-4 \
+   --close-up 0.15 --export runs/shm_plate256.pt
+$P e2e --name plate_e2e320 --init runs/shm_plate256.pt  --steps 600  --size 320 --batch 12 --lr 2e-4 \
+   --close-up 0.15 --export models/weights/shm-plate.pt
+$T --model shm-lite-plate e2e --name lite_plate_e2e --init models/weights/shm-lite.pt --steps 2000 --size 256 \
+   --batch 12 --lr 3e-4 --close-up 0.15 --export models/weights/shm-lite-plate.pt

@@ -121,6 +121,12 @@ class FakeEngine:
     def set_quality(self, quality: str) -> None:
         self.settings.append(("quality", quality))
 
+    plate_status = "off"
+
+    def set_plate(self, rgb) -> None:
+        self.plate_status = "off" if rgb is None else "fits"
+        self.settings.append(("plate", None if rgb is None else rgb.shape))
+
 
 class StubMatter(FakeEngine):
     """A matte with a known shape: 1 inside the central half of the frame, 0 outside."""
@@ -166,6 +172,13 @@ class WrappedEngine(FakeEngine):
 
     def set_quality(self, quality: str) -> None:
         self.engine.set_quality(quality)
+
+    @property
+    def plate_status(self) -> str:
+        return self.engine.plate_status
+
+    def set_plate(self, rgb) -> None:
+        self.engine.set_plate(rgb)
 
 
 class SlowMatter(WrappedEngine):

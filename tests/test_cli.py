@@ -127,7 +127,7 @@ def test_train_verb_passes_every_stage_option_on(tmp_path, monkeypatch, capsys):
     assert main(argv) == 0
     assert seen["args"] == ("e2e", 7, 128, 3, 5e-4, tmp_path, tmp_path, "shm-lite")
     assert seen["kwargs"] == {"threads": 1, "export": tmp_path / "o.pt", "name": "cycle2", "init": init,
-                              "close_up": 0.15, "second_person": 0.2}
+                              "close_up": 0.15, "second_person": 0.2, "labels": "pseudo"}
     init.unlink()
     monkeypatch.undo()  # the real train() tells a missing --init before any work
     assert main(argv) == 2 and "--init: no such file" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 import random
 from collections import Counter
 
+import cv2
 import numpy as np
 import pytest
 
@@ -130,3 +131,37 @@ def test_eval_refuses_unknown_or_repeated_groups(capsys):
     for bad in ("photos,nope", "poses,poses", ","):
         assert main(["eval", "--groups", bad]) == 2
         assert "--groups" in capsys.readouterr().err
+
+
+def test_edges_come_from_rvm_inside_the_band_and_from_the_hand_label_outside():
+    from livematte.training.teacher import refine_edges
+
+    mask = np.zeros((40, 40), np.float32)
+    mask[10:30, 10:30] = 1
+    pseudo = cv2.GaussianBlur(mask, (9, 9), 0)  # soft across a band around the polygon
+    rvm = mask.copy()
+    rvm[10:30, 8:10] = 0.6  # RVM's soft edge (hair) a little outside the polygon on one side
+    out = refine_edges(mask, pseudo, rvm)
+    band = (pseudo > 0.02) & (pseudo < 0.98)
+    assert np.allclose(out[band], rvm[band]) and np.allclose(out[~band & (cv2.dilate(band.astype(np.uint8),
+                                                                                      np.ones((3, 3))) == 0)],
+                                                              pseudo[~band & (cv2.dilate(band.astype(np.uint8),
+                                                                                         np.ones((3, 3))) == 0)])
+    assert out[20, 9] == pytest.approx(0.6) and out[20, 20] == 1 and out[0, 0] == 0
+    wrong = np.zeros_like(mask)
+    wrong[0:10, 0:10] = 1  # RVM sees someone else: its edges are no teacher here
+    assert refine_edges(mask, pseudo, wrong) is None
+
+
+@pytest.mark.shared
+def test_training_with_edge_labels_reads_the_refined_alphas(shared, tmp_path):
+    from livematte.training.data import load_cached
+
+    sources = ["people_cihp_pgn_samples"]
+    people, _ = load_cached(shared, tmp_path, train=True, sources=sources)
+    first = people[0]
+    refined = np.full_like(first.alpha, 7)
+    np.savez(tmp_path / "edges.npz", names=np.array([first.name]), a0=refined)
+    edged, _ = load_cached(shared, tmp_path, train=True, sources=sources, labels="edges")
+    assert np.array_equal(edged[0].alpha, refined) and np.array_equal(edged[1].alpha, people[1].alpha)
+    assert (tmp_path / "train_people_cihp_pgn_samples.edges.npz").is_file()  # cached apart from the pseudo labels

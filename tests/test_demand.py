@@ -59,3 +59,69 @@ def test_where_viewers_cannot_be_counted_the_session_always_runs(tmp_path):
     d = for_device(str(device), grace_s=0.0)
     d.poll_s = 0
     assert d.poll(time.monotonic()) == RELEASED  # nobody holds the fake device
+
+
+def test_a_session_nobody_watches_mattes_nothing_and_releases_the_camera():
+    """With a demand that says nobody watches, no frame is matted and the source is released after the grace
+    period; the status says why; once watched, frames flow again."""
+    import threading
+
+    import numpy as np
+
+    from livematte.live.demand import WAITING_NOTE
+    from livematte.live.frames import CapturedFrame
+    from livematte.live.session import LiveSession
+    from livematte.presets import Settings
+
+    class Source:
+        name, width, height, fps, status = "fake", 32, 24, 50.0, ""
+
+        def __init__(self):
+            self.released = 0
+
+        def frames(self, stop):
+            i = 0
+            while not stop.is_set():
+                yield CapturedFrame(i, np.zeros((24, 32, 3), np.uint8), time.perf_counter())
+                i += 1
+                stop.wait(0.02)
+
+        def release(self):
+            self.released += 1
+
+        close = release
+
+    class Engine:
+        model_name, trained, timings = "stub", True, {}
+
+        def __init__(self):
+            self.calls = 0
+
+        def __call__(self, rgb):
+            self.calls += 1
+            return np.ones(rgb.shape[:2], np.float32)
+
+        def reset(self):
+            pass
+
+        def set_smoothing(self, mode, strength):
+            pass
+
+        def set_quality(self, quality):
+            pass
+
+    viewers = [0]
+    source, engine = Source(), Engine()
+    session = LiveSession(source, engine, Settings(background="blur"), fps=50,
+                          demand=Demand(lambda: viewers[0], grace_s=0.3, poll_s=0.05)).start()
+    try:
+        time.sleep(0.8)
+        assert engine.calls == 0 and source.released == 1
+        assert session.status().note == WAITING_NOTE
+        viewers[0] = 1
+        deadline = time.monotonic() + 5
+        while engine.calls < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert engine.calls >= 3 and session.status().note != WAITING_NOTE, session.error
+    finally:
+        session.close()

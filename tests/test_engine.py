@@ -194,6 +194,7 @@ def test_onnx_backend_matches_torch(shape, sizes):
 def test_onnx_graphs_match_torch_for_each_mnet_head(levels, head):
     """The sub-pixel head exports as DepthToSpace, whose channel order must be torch's pixel_shuffle's."""
     from livematte.models import SHM, SHMConfig
+    from livematte.export import export_onnx
     from livematte.onnx_backend import OnnxModel
 
     torch.manual_seed(0)
@@ -203,7 +204,7 @@ def test_onnx_graphs_match_torch_for_each_mnet_head(levels, head):
     image_t = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
     with torch.no_grad():
         expected = model.refine(_as_tensor(image_m), model.tnet(_as_tensor(image_t)))[2][0, 0].numpy()
-    assert np.abs(OnnxModel(model, threads=1)(image_m, image_t) - expected).max() < 1e-4
+    assert np.abs(OnnxModel(export_onnx(model), threads=1)(image_m, image_t) - expected).max() < 1e-4
 
 
 def test_auto_backend_is_onnx_on_cpu(tiny_matter):
@@ -232,12 +233,12 @@ def test_onnx_graphs_refuse_sizes_they_were_not_traced_for(tiny_matter):
 
 
 def test_a_failed_int8_quantization_keeps_the_onnx_backend_with_a_float_tnet(monkeypatch):
-    import livematte.onnx_backend as onnx_backend
+    import livematte.export as export
 
-    def broken(graph, images):
+    def broken(graph, images, plate=False):
         raise RuntimeError("Incomplete symbolic shape inference")
 
-    monkeypatch.setattr(onnx_backend, "quantize_tnet", broken)
+    monkeypatch.setattr(export, "quantize_tnet", broken)
     with pytest.warns(RuntimeWarning, match="int8 T-Net unavailable"):
         m = Matter(model="shm-tiny", weights=None, tnet_size=64, mnet_size=64, int8_tnet=True)
     assert m.backend == "onnx" and m(np.zeros((32, 32, 3), np.uint8)).shape == (32, 32)
@@ -257,13 +258,13 @@ def test_int8_tnet_weights_use_seven_bits(tiny_matter_factory):
 
 def test_int8_tnet_is_calibrated_at_the_size_it_runs(monkeypatch, tiny_matter_factory):
     """Also after live's quality switch, with the model kept ("fast" -> "balanced": shm-lite both) or changed."""
-    import livematte.onnx_backend as onnx_backend
+    import livematte.export as export
     from livematte.config import QUALITY_SIZES
     from livematte.live.processor import configure_engine
 
     sides = []  # the long side of the calibration images, per quantization
-    monkeypatch.setattr(onnx_backend, "quantize_tnet",
-                        lambda graph, images: sides.append({max(i.shape[:2]) for i in images}) or graph)
+    monkeypatch.setattr(export, "quantize_tnet",
+                        lambda graph, images, plate=False: sides.append({max(i.shape[:2]) for i in images}) or graph)
     m = tiny_matter_factory(tnet_size=96, int8_tnet=True)
     configure_engine(m, Settings(quality="fast"))  # the quality it is taken to be built for: sizes kept
     configure_engine(m, Settings(quality="balanced"))
@@ -292,6 +293,7 @@ def test_tnet_passes_the_pixel_budget_rounds_alike_run_once(tiny_matter_factory)
 
 def test_onnx_graphs_average_several_tnet_passes_as_torch_does():
     from livematte.models import SHM, SHMConfig, average_logits
+    from livematte.export import export_onnx
     from livematte.onnx_backend import OnnxModel
 
     torch.manual_seed(0)
@@ -303,7 +305,7 @@ def test_onnx_graphs_average_several_tnet_passes_as_torch_does():
         logits = average_logits([model.tnet(_as_tensor(t)) for t in images_t])
         expected = model.refine(_as_tensor(image_m), logits)[2][0, 0].numpy()
         one_pass = model.refine(_as_tensor(image_m), model.tnet(_as_tensor(images_t[0])))[2][0, 0].numpy()
-    onnx = OnnxModel(model, threads=1)
+    onnx = OnnxModel(export_onnx(model), threads=1)
     assert np.abs(onnx(image_m, *images_t) - expected).max() < 1e-4
     assert np.abs(onnx(image_m, images_t[0]) - one_pass).max() < 1e-4
 

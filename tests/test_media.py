@@ -185,11 +185,11 @@ def test_failed_run_leaves_existing_output_untouched(clip, tmp_path):
     class FailingMatter(Matter):  # the model fails on the 5th frame
         calls = 0
 
-        def _infer(self, *images):
+        def __call__(self, rgb):
             self.calls += 1
             if self.calls == 5:
                 raise RuntimeError("model crashed")
-            return super()._infer(*images)
+            return super().__call__(rgb)
 
     out = tmp_path / "out.mp4"
     out.write_bytes(b"the user's earlier render")

@@ -248,3 +248,17 @@ def test_fit_within_scales_only_what_is_too_large_and_keeps_the_shape():
     tall = np.zeros((400, 30, 3), np.uint8)
     assert fit_within(tall, 100).shape == (100, 8, 3)  # the long side is the height here
     assert fit_within(image, 400) is image and fit_within(image, 1000) is image
+
+
+def test_the_gpu_guided_upsampling_is_the_cpu_one():
+    """The engine's CUDA path (kornia box filters in torch) gives the OpenCV filter's alpha; run here on torch's CPU."""
+    from livematte.torch_backend import guided_upsample_torch
+    from livematte.upsample import guided_upsample
+
+    rng = np.random.default_rng(2)
+    guide = cv2.GaussianBlur(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8), (5, 5), 0)
+    alpha = cv2.resize((guide[..., 0] > 128).astype(np.float32), (32, 24), interpolation=cv2.INTER_AREA)
+    cpu = guided_upsample(alpha, guide)
+    torch_cpu = guided_upsample_torch(alpha, guide, "cpu")
+    difference = np.abs(torch_cpu - cpu)  # grey weights and resampling differ a little: about 1 level of 255
+    assert torch_cpu.shape == cpu.shape and difference.max() < 2e-2 and difference.mean() < 4e-3

@@ -260,3 +260,54 @@ def test_the_recipe_parses_with_the_train_verb():
 
 def test_the_cli_names_every_stage_and_model_training_knows():
     assert set(STAGES) == set(STAGE_PARAMETERS) and set(MODELS) == set(list_models())
+
+
+# -- clean-plate training (#24) -----------------------------------------------------------------------------------
+
+def test_perturb_plate_is_the_background_as_a_camera_films_it_again():
+    from livematte.training.plates import cast_shadow, perturb_plate
+
+    rng = np.random.default_rng(0)
+    bg = cv2.GaussianBlur(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8), (0, 0), 2)
+    plates = [perturb_plate(bg, random.Random(seed)) for seed in range(20)]
+    assert all(p.shape == bg.shape and p.dtype == np.uint8 for p in plates)
+    diffs = [np.abs(p.astype(int) - bg).mean() for p in plates]
+    assert max(diffs) < 40 and sum(d > 1 for d in diffs) >= 15  # changed, and still the same scene
+    assert np.array_equal(perturb_plate(bg, random.Random(3)), plates[3])  # a pure function of its inputs
+    alpha = np.zeros((64, 80), np.float32)
+    alpha[10:60, 30:50] = 1
+    shadowed = cast_shadow(bg, alpha, random.Random(0))
+    assert (shadowed <= bg).all() and shadowed.mean() < bg.mean()
+
+
+def test_plate_samples_are_composites_with_their_plate():
+    rng = random.Random(0)
+    people = [_person(), _person(real_only=True)]
+    for _ in range(20):
+        s = make_sample(people, _backgrounds(), 64, rng, plate=True)
+        assert s.plate is not None and s.plate.shape == s.image.shape
+    assert make_sample(people, _backgrounds(), 64, random.Random(0)).plate is None
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_plate_model_trains_from_the_automatic_weights(tmp_path, stage):
+    torch.manual_seed(0)
+    auto = create_model("shm-tiny", weights=None)
+    save_weights(auto, tmp_path / "auto.pt", "shm-tiny", half=False)
+    model = create_model("shm-tiny-plate", weights=None)
+    assert load_start(model, tmp_path / "auto.pt", "shm-tiny-plate") == []  # every tensor, widened or whole
+    b = {**_toy_batch(), "plate": torch.rand(2, 3, 64, 64)}
+    with torch.no_grad():
+        assert torch.equal(model.eval()(b["image"], plate=b["plate"])[2], auto.eval()(b["image"])[2])
+    losses = _train_steps(model.train(), stage, b, 8)
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_validation_of_a_plate_model_reads_the_plate():
+    from livematte.training.train import validate
+
+    model = create_model("shm-tiny-plate", weights=None)
+    b = {**_toy_batch(), "plate": torch.rand(2, 3, 64, 64)}
+    for stage in STAGES:
+        scores = validate(model, [b], "mnet" if stage == "mnet" else stage)
+        assert 0 <= scores["val_iou"] <= 1 and np.isfinite(scores["val_sad"])

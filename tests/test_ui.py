@@ -370,3 +370,19 @@ def test_ui_an_exception_in_a_qt_slot_is_reported_and_the_window_goes_on(qapp, m
     assert "buggy_slot" in saved.read_text()
     shown = window.frames_shown
     pump(qapp, lambda: window.frames_shown > shown)  # the preview is still running
+
+
+def test_ui_number_keys_switch_presets_and_the_title_names_the_active_one(qapp, make_window, ui_clip):
+    window = make_window(ui_clip)
+    assert window.windowTitle() == "livematte"
+    names = [window.preset_combo.itemData(i) for i in range(1, window.preset_combo.count())]
+    QtWidgets.QApplication.setActiveWindow(window)  # shortcuts reach the active window only
+    window.preview.setFocus()
+    QTest.keyClick(window.preview, QtCore.Qt.Key_2)
+    pump(qapp, lambda: window.current_preset == names[1])
+    assert window.windowTitle() == f"livematte — {names[1]}"
+    QTest.keyClick(window.preview, QtCore.Qt.Key_1)
+    pump(qapp, lambda: window.current_preset == names[0])
+    QTest.keyClick(window.preview, QtCore.Qt.Key_9)  # no ninth preset: nothing changes
+    qapp.processEvents()
+    assert window.current_preset == names[0] and window.windowTitle().endswith(names[0])

@@ -76,3 +76,52 @@ def test_int8_tnet_cuts_out_the_demo_person_like_the_float_one(demo_pairs):
     int8_alpha = int8(frame)
     assert iou(int8_alpha, mask) >= 0.85
     assert np.mean(np.abs(int8_alpha - float_alpha)) < 0.01  # mean |Δα| over the frame
+
+
+@pytest.mark.parametrize("model", sorted(set(QUALITY_MODELS.values())))
+def test_the_shipped_graphs_are_the_shipped_weights(model, demo_pairs):
+    """Each ONNX file beside the weights (scripts/export_onnx.py) computes what its .pt does: the float graphs to
+    1e-4, the int8 T-Nets (one per live size) nearly the same trimap. A stale graph after new weights fails here."""
+    import torch
+
+    from livematte.config import QUALITY_SIZES
+    from livematte.models import create_model
+    from livematte.onnx_backend import OnnxModel, graph_names, shipped_graphs
+
+    net = create_model(model).eval()
+    frame = demo_pairs[1][0]
+    image_m = cv2.resize(frame, (256, 192), interpolation=cv2.INTER_AREA)
+    image_t = cv2.resize(frame, (224, 160), interpolation=cv2.INTER_AREA)
+    with torch.no_grad():
+        def tensor(a):
+            return torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
+
+        logits = net.tnet(tensor(image_t))
+        expected = net.refine(tensor(image_m), logits)[2][0, 0].numpy()
+    assert np.abs(OnnxModel(shipped_graphs(model), threads=1)(image_m, image_t) - expected).max() < 1e-4
+    sizes = [QUALITY_SIZES[q][0] for q, m in QUALITY_MODELS.items() if m == model]
+    for size in sizes:  # each int8 T-Net at the size it was calibrated for, against the float graphs there
+        graphs = shipped_graphs(model, size)
+        assert graphs is not None, graph_names(model, size)
+        assert "QuantizeLinear" in {n.op_type for n in onnx.load_from_string(graphs[0]).graph.node}
+        image_t = cv2.resize(frame, (size, size * 3 // 4 // 32 * 32), interpolation=cv2.INTER_AREA)
+        float_alpha = OnnxModel(shipped_graphs(model), threads=1)(image_m, image_t)
+        alpha = OnnxModel(graphs, threads=1)(image_m, image_t)
+        assert iou(alpha, float_alpha > 0.5) > 0.97 and np.abs(alpha - float_alpha).mean() < 0.02
+
+
+def test_matting_with_the_shipped_weights_on_the_cpu_imports_no_torch(tmp_path):
+    """Photos, video and live on the CPU run the shipped graphs: no torch import, no export at start."""
+    import subprocess
+    import sys
+
+    code = "\n".join([
+        "import sys, numpy as np",
+        "from livematte import Matter, EngineConfig",
+        "for config in (EngineConfig.offline(), EngineConfig.live('balanced'), EngineConfig.live('high')):",
+        "    m = Matter(config.replace(device='auto'))",
+        "    assert m.backend == 'onnx' and m.trained and m(np.zeros((48, 64, 3), np.uint8)).shape == (48, 64)",
+        "print(sorted(k for k in sys.modules if k == 'torch' or k.startswith('torch.')))"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -24,6 +24,7 @@ from livematte.live.sources import open_source
 from livematte.live.stats import format_status
 from livematte.presets import Preset, PresetStore, Settings
 
+from .plate_capture import PlateBox
 from .preview import preview_image
 
 BACKGROUNDS = (("none", "None (camera picture)"), ("colour", "Colour"), ("image", "Image"),
@@ -66,9 +67,11 @@ class LiveWindow(QtWidgets.QMainWindow):
     def __init__(self, matter: LiveEngine, *, camera: str = "0", size: tuple[int, int] | None = None,
                  fps: float | None = None, settings: Settings | None = None, preset: str | None = None,
                  store: PresetStore | None = None,
-                 open_source: Callable = open_source, open_virtual_camera: Callable | None = None):
+                 open_source: Callable = open_source, open_virtual_camera: Callable | None = None,
+                 always_on: bool = False):
         super().__init__()
         self.matter = matter
+        self.always_on = always_on  # keep matting when no app has the virtual camera open
         self.size, self.fps = size, fps
         self.store = store if store is not None else PresetStore()
         self.settings = settings if settings is not None else Settings()
@@ -87,6 +90,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("livematte")
         self.setAcceptDrops(True)
         self._build()
+        for number in range(1, 10):  # keys 1-9 load the presets in the list's order (not while typing in a field)
+            QtWidgets.QShortcut(QtGui.QKeySequence(str(number)), self,
+                                activated=lambda n=number: self.load_preset_number(n))
         self._reload_presets(select=preset)
         self._show_settings(self.settings)
         self._poll_timer = QtCore.QTimer(self, interval=POLL_MS, timeout=self._poll)
@@ -128,6 +134,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         panel.addWidget(self._build_camera())
         panel.addWidget(self._build_background())
         panel.addWidget(self._build_matte())
+        self.plate_box = PlateBox(self)
+        panel.addWidget(self.plate_box)
         panel.addWidget(self._build_virtual_camera())
         panel.addStretch(1)
         side = QtWidgets.QWidget()
@@ -295,6 +303,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         labels["feather"].setText(f"{s.feather} px")
         labels["shrink"].setText(f"{s.shrink} px")
         labels["threshold"].setText(f"{s.threshold:.2f}" if s.threshold > 0 else "off")
+        self.plate_box.show_settings(s.plate)
 
     def _on_smoothing(self, value: int) -> None:
         mode = "none" if value == 0 else (self.settings.smoothing if self.settings.smoothing != "none" else "motion")
@@ -357,6 +366,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         user = preset is not None and not preset.builtin
         self.rename_button.setEnabled(user)
         self.delete_button.setEnabled(user)
+        self.setWindowTitle(f"livematte — {self.current_preset}" if self.current_preset else "livematte")
+
+    def load_preset_number(self, number: int) -> None:
+        """Key ``number`` (1-9): the preset in that place of the list, if there is one."""
+        if number < self.preset_combo.count():  # item 0 is "(unsaved settings)"
+            self.load_preset(self.preset_combo.itemData(number))
 
     def _on_preset_chosen(self, index: int) -> None:
         name = self.preset_combo.itemData(index)
@@ -453,12 +468,13 @@ class LiveWindow(QtWidgets.QMainWindow):
             return False
         self.matter.reset()  # another picture: no temporal state carried over
         self.session = LiveSession(source, self.matter, self.settings, sink=self.vcam,
-                                   fps=self.fps or source.fps).start()
+                                   fps=self.fps or source.fps, demand=self._demand()).start()
         self.show_notice(f"{source.name}: {source.width}x{source.height} at {source.fps:g} fps")
         return True
 
     def stop_session(self) -> None:
         if self.session is not None:
+            self.plate_box.cancel()
             session, self.session = self.session, None
             session.close()
             self.shown_seq = 0
@@ -487,6 +503,7 @@ class LiveWindow(QtWidgets.QMainWindow):
     def update_readout(self) -> None:
         if self.session is not None:
             self.readout.setText(format_status(self.session.status()))
+            self.plate_box.update_status()
 
     # -- virtual camera -------------------------------------------------------------------------------------
     def _on_vcam_toggled(self, on: bool) -> None:
@@ -509,12 +526,20 @@ class LiveWindow(QtWidgets.QMainWindow):
                 self.vcam_button.setChecked(False)
             return False
         if self.session is not None:
-            self.session.set_sink(self.vcam)
+            self.session.set_sink(self.vcam, self._demand())
         with QtCore.QSignalBlocker(self.vcam_button):
             self.vcam_button.setChecked(True)
         self.vcam_button.setText("Stop virtual camera")
         self.vcam_label.setText(f"on: {getattr(self.vcam, 'device', '')} at {width}x{height}, {fps:g} fps")
         return True
+
+    def _demand(self):
+        """Who watches the virtual camera (nobody: the session pauses), None when it is off or always on."""
+        if self.vcam is None or self.always_on:
+            return None
+        from livematte.live.demand import for_device
+
+        return for_device(getattr(self.vcam, "device", None))
 
     def stop_virtual_camera(self) -> None:
         if self.vcam is None:
@@ -587,6 +612,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         """Stop the timers and the pipeline, release the virtual camera (also for tests)."""
         self._poll_timer.stop()
         self._readout_timer.stop()
+        self.plate_box.cancel()
         self.stop_session()
         self.stop_virtual_camera()
 

@@ -28,6 +28,9 @@ def add_parser(sub) -> None:
                         "0 skips (default: 60)")
     p.add_argument("--peer", type=Path, default=None, help="a peer ONNX model to run in the same pipeline")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    p.add_argument("--plate", action="store_true",
+                   help="add a row in clean-plate mode (the same engine, the clip's still background as its plate; "
+                        "the clips keep their background still); --plate-weights none times it on random weights")
     add_engine_options(p, EngineConfig.live())  # the live path at its default quality, which bench measures
     p.set_defaults(run=run)
 
@@ -51,6 +54,14 @@ def run(args) -> int:
     ours = f"livematte {live.model}"
     models = {ours: make_matter(live)}
     peer_name = None
+    plated = frozenset()
+    if args.plate:
+        import numpy as np
+
+        label = f"{ours} + plate"
+        models[label] = make_matter(live)
+        models[label].set_plate(np.zeros((48, 64, 3), np.uint8))  # loads the plate model now: an error is told now
+        plated = frozenset([label])
     if args.peer is not None:
         peer = PeerModel(args.peer, threads=live.threads or 2)
         peer_name = peer.name
@@ -60,9 +71,9 @@ def run(args) -> int:
     offline = None
     if args.offline_frames:
         offline = {f"livematte {offline_config.model}": make_matter(offline_config),
-                   **{k: v for k, v in models.items() if k != ours}}
+                   **{k: v for k, v in models.items() if k != ours and k not in plated}}
     results = run_bench(models, sizes, args.fps, args.seconds, args.input, args.offline_frames, log, offline,
-                        rounds=args.rounds)
+                        rounds=args.rounds, plated=plated)
     settings = {**vars(args), **dataclasses.asdict(live)}  # the options, with the engine's values as it ran
     results["settings"] = {k: str(v) for k, v in settings.items() if k not in ("run",)}
     print(format_report(results, ours, peer_name))

@@ -13,8 +13,8 @@ from .argtypes import number_in
 if TYPE_CHECKING:
     from ..engine import Matter
 
-ENGINE_OPTIONS = ("model", "weights", "device", "tnet_size", "mnet_size", "tnet_passes", "threads", "int8_tnet",
-                  "pixel_budget", "bottom_context")  # EngineConfig fields, one option each
+ENGINE_OPTIONS = ("model", "weights", "plate_weights", "device", "tnet_size", "mnet_size", "tnet_passes", "threads",
+                  "int8_tnet", "pixel_budget", "bottom_context")  # EngineConfig fields, one option each
 
 
 def _on_off(value: bool) -> str:
@@ -29,6 +29,8 @@ def add_engine_options(p: argparse.ArgumentParser, base: EngineConfig, smoothing
     g.add_argument("--model", help="model preset: shm, shm-lite (default: "
                    f"{'shm-lite, shm at --quality high' if by_quality else base.model})")
     g.add_argument("--weights", help="weights file, or none for random weights (default: the shipped weights)")
+    g.add_argument("--plate-weights", help="clean-plate mode's weights file, or none for random weights (default: "
+                   "the shipped ones of the model's -plate preset; random when --weights is none)")
     g.add_argument("--device", help=f"auto, cpu or cuda (default: {base.device})")
     g.add_argument("--tnet-size", type=number_in(int, *TNET_SIZE_RANGE),
                    help=f"T-Net input, long side in px (default: {'from --quality' if by_quality else base.tnet_size})")
@@ -61,8 +63,9 @@ def apply_engine_options(args: argparse.Namespace, base: EngineConfig) -> Engine
     """``base`` with each engine option given on the command line. Naming a model or weights pins the model: a live
     quality switch then keeps it."""
     given = {k: v for k, v in vars(args).items() if k in ENGINE_OPTIONS and v is not None}
-    if given.get("weights") == "none":
-        given["weights"] = None
+    for key in ("weights", "plate_weights"):
+        if given.get(key) == "none":
+            given[key] = None
     if vars(args).get("smoothing") is not None:
         given["smoothing"], given["smoothing_strength"] = parse_smoothing(args.smoothing)
     if "model" in given or given.get("weights", "default") != "default":

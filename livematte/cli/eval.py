@@ -25,6 +25,10 @@ def add_parser(sub) -> None:
     p.add_argument("--live", action="store_true",
                    help="also measure the engine as `live` runs it by default (the settings of `livematte bench`: "
                         "shm-lite, 256 px, one T-Net pass, pixel budget, int8 T-Net, one thread), as a second row")
+    p.add_argument("--plate", action="store_true",
+                   help="clean-plate mode instead: held-out composites with perturbed plates and a synthetic clip "
+                        "(livematte/evaluate_plate.py), livematte with and without its plate and the peers in one "
+                        "table; --plate-weights FILE measures a plate model before it ships")
     add_engine_options(p, EngineConfig.offline())
     p.set_defaults(run=run)
 
@@ -52,6 +56,8 @@ def run(args) -> int:
         raise InputError(f"no data folder at {args.shared}/data (give --shared PATH)")
     check_json_target(args.json)
     offline, live = engine_configs(args)
+    if args.plate:
+        return run_plate(args, offline, live)
     models = {f"livematte {offline.model}": make_matter(offline)}
     if args.live:
         models[f"livematte {live.model} (live)"] = make_matter(live)
@@ -68,4 +74,36 @@ def run(args) -> int:
     if len(groups) > 1:
         print()
         print(markdown_table(rows, args.groups[1:]))
+    return 0
+
+
+def run_plate(args, offline: EngineConfig, live: EngineConfig) -> int:
+    """``--plate``: each livematte engine with its plate and without, then the peers, over the same pictures."""
+    import numpy as np
+
+    from ..evaluate import markdown_table
+    from ..evaluate_plate import CLIP_NOISE, PLATE_SEED, evaluate_plate_model, plate_data
+    from ..peers import PeerModel
+
+    engines = {f"livematte {offline.model}": make_matter(offline)}
+    if args.live:
+        engines[f"livematte {live.model} (live)"] = make_matter(live)
+    for matter in engines.values():  # loads each plate model now: one that is missing is told before the long part
+        matter.set_plate(np.zeros((8, 8, 3), np.uint8))
+        matter.set_plate(None)
+    data = plate_data(args.shared, args.limit)
+    rows = []
+    for name, matter in engines.items():
+        rows.append(evaluate_plate_model(f"{name} + plate", matter, data, plate=True))
+        rows.append(evaluate_plate_model(name, matter, data, plate=False))
+    for path in args.peer:
+        peer = PeerModel(path)
+        rows.append(evaluate_plate_model(peer.name, peer, data, plate=False))
+    print(f"held out, clean plate: {len(data.composites)} composites with perturbed plates (seed {PLATE_SEED}); "
+          f"flicker on a {len(data.clip)}-frame synthetic clip at 640x480 (sensor noise {CLIP_NOISE:g} levels)")
+    print(markdown_table(rows))
+    if args.json is not None:
+        import json
+
+        args.json.write_text(json.dumps({"rows": rows, "plate_seed": PLATE_SEED}, indent=1) + "\n")
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..config import EngineConfig
 from .common import add_engine_options, apply_engine_options, make_matter
 from .many import add_batch_options, output_types, run_many
+from .plates import add_plate_option, apply_plate
 
 BASE = EngineConfig()  # photos: the engine's own defaults, no temporal smoothing
 
@@ -24,6 +25,8 @@ def add_parser(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
     add_batch_options(p, "image")
+    add_plate_option(p, "FILE", "clean-plate mode: an image of the empty background, taken with the same camera "
+                     "and framing as the photos (a tripod). Needs trained plate weights (README: Clean plate)")
     add_engine_options(p, BASE)
     p.set_defaults(run=run)
 
@@ -36,11 +39,16 @@ def run(args) -> int:
     config = engine_config(args)
     types = args.output_type or ["composite" if args.background else "rgba"]
 
+    def matter():
+        built = make_matter(config)
+        apply_plate(built, args.plate)
+        return built
+
     def single(job, edges) -> int:
         from ..photo import render_image
 
         for out in render_image(job.source.path, job.outputs, background=args.background,
-                                matter=lambda: make_matter(config), overwrite=args.overwrite, edges=edges):
+                                matter=matter, overwrite=args.overwrite, edges=edges):
             print(f"wrote {out}")
         return 0
 

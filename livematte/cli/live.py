@@ -5,6 +5,7 @@ import argparse
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import QUALITIES, EngineConfig, parse_smoothing
@@ -12,6 +13,7 @@ from ..errors import SettingsError
 from ..live.frames import DEFAULT_FPS, DEFAULT_SIZE
 from ..presets import PresetStore, Settings
 from .common import add_engine_options, apply_engine_options, make_matter
+from .plates import capture_plate, read_plate, save_plate
 
 if TYPE_CHECKING:
     from ..engine import Matter
@@ -44,6 +46,9 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--virtual-cam", action="store_true", help="send the result to the virtual camera")
     g.add_argument("--vcam-backend", default=None, help="pyvirtualcam backend (default: the first that works)")
     g.add_argument("--vcam-device", default=None, help="virtual camera device, e.g. /dev/video10")
+    g.add_argument("--always-on", action="store_true",
+                   help="keep matting when no app has the virtual camera open (default on Linux: pause, and after "
+                        "10 s release the webcam, until an app opens it)")
     g = p.add_argument_group("look (each option given overrides the preset)")
     g.add_argument("--preset", default=None, help="a saved or built-in preset (see --list-presets)")
     g.add_argument("--list-presets", action="store_true", help="list the presets and where they are stored, then exit")
@@ -57,6 +62,10 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--feather", type=int, default=None, help="soften the edge by N px (0..20)")
     g.add_argument("--shrink", type=int, default=None, help="pull the edge in by N px (0..20)")
     g.add_argument("--threshold", type=float, default=None, help="hard cut at this alpha (0.05..0.95; 0 = off)")
+    g.add_argument("--plate", metavar="FILE|capture|none", default=None,
+                   help="clean-plate mode: an image of the empty background from this camera, or capture (live: a "
+                        "countdown, then a second of frames; the window has a button), or none; over the preset's. "
+                        "Needs trained plate weights (README: Clean plate)")
     # --smoothing is a look option (above); the model and sizes come from --quality
     add_engine_options(p, EngineConfig.live(), smoothing=False, by_quality=True)
 
@@ -79,6 +88,8 @@ def settings_from_args(args, store: PresetStore) -> Settings:
                if getattr(args, k) is not None}
     if args.smoothing is not None:
         changes["smoothing"], changes["smoothing_strength"] = parse_smoothing(args.smoothing)
+    if args.plate is not None and args.plate != "capture":
+        changes["plate"] = "" if args.plate == "none" else str(Path(args.plate).expanduser().resolve())
     settings = replace(settings, **changes)
     if args.background is not None:
         settings = settings.with_background(args.background)
@@ -99,7 +110,24 @@ def live_engine_config(args, settings: Settings) -> EngineConfig:
 
 
 def make_live_matter(args, settings: Settings) -> Matter:
-    return make_matter(live_engine_config(args, settings))
+    """The live engine, with the settings' plate set: a plate that cannot be used stops here, with its reason."""
+    matter = make_matter(live_engine_config(args, settings))
+    if settings.plate:
+        plate = read_plate(settings.plate)
+        matter.set_plate(plate[:, ::-1].copy() if settings.mirror else plate)  # plates are kept as the camera sees
+    return matter
+
+
+def captured_plate_settings(source, matter: Matter, settings: Settings) -> Settings:
+    """``--plate capture``: the plate taken now, saved beside the presets, in the settings."""
+    from ..presets import config_dir
+
+    matter.set_plate(None)  # a preset's plate must not hide the person from the check
+    plate = capture_plate(source, matter)
+    path = save_plate(plate, config_dir() / "plates")
+    print(f"live: plate saved to {path} (use it again with --plate {path})", file=sys.stderr)
+    matter.set_plate(plate[:, ::-1].copy() if settings.mirror else plate)
+    return replace(settings, plate=str(path))
 
 
 def open_virtual_camera(args, width: int, height: int, fps: float):
@@ -132,10 +160,17 @@ def run(args) -> int:
             sink = open_virtual_camera(args, source.width, source.height, out_fps)
             stack.callback(sink.close)
         matter = make_live_matter(args, settings)
+        if args.plate == "capture":
+            settings = captured_plate_settings(source, matter, settings)
         print(f"live: {source.name} at {source.width}x{source.height} {source.fps:g} fps → "
               f"{'virtual camera ' + sink.device if sink else 'no output (add --virtual-cam)'} at {out_fps:g} fps; "
               f"background {settings.background_spec()}; Ctrl-C stops", file=sys.stderr)
-        session = LiveSession(source, matter, settings, sink=sink, fps=out_fps)
+        demand = None
+        if sink is not None and not args.always_on:
+            from ..live.demand import for_device
+
+            demand = for_device(sink.device)  # where viewers cannot be counted, it always says "watched"
+        session = LiveSession(source, matter, settings, sink=sink, fps=out_fps, demand=demand)
         tty = sys.stderr.isatty()
 
         def show(status):

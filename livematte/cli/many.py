@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..composite import OUTPUT_TYPES, parse_background
-from ..edges import MAX_EDGE_PX
+from ..config import MAX_EDGE_PX
 from ..errors import InputError, OutputError, SettingsError
 from ..safewrite import check_path
 from .argtypes import number_in
@@ -19,6 +18,8 @@ SOME_FAILED_EXIT = 1
 def output_types(text: str) -> list[str]:
     """'composite,alpha' -> ['composite', 'alpha'] (each once, in order)."""
     types = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    from ..composite import OUTPUT_TYPES  # OpenCV: only when -t is given, not for --help
+
     bad = [t for t in types if t not in OUTPUT_TYPES]
     if not types or bad:
         raise argparse.ArgumentTypeError(f"output types are a comma-separated list of {', '.join(OUTPUT_TYPES)}, "
@@ -83,6 +84,8 @@ def run_many(args, verb: str, types: list[str], engine, single) -> int:
     if out is not None:
         check_path(out, "output")
     exclude = out if out is not None and not out.suffix else None
+    from ..composite import parse_background
+
     bg = parse_background(args.background)
     try:
         sources, batch = expand_inputs(args.inputs, verb, args.recursive, exclude)
@@ -95,6 +98,8 @@ def run_many(args, verb: str, types: list[str], engine, single) -> int:
     make_folders(plan)
     if not batch and args.ray is None:
         return single(plan.jobs[0], edges)
+    if getattr(args, "plate", None) is not None:  # a plate belongs to one camera and framing: one take at a time
+        raise SettingsError("--plate works with one input at a time: run each take with its own plate")
     background = args.background
     if background and Path(background).is_file():  # a worker process or Ray node may run in another folder
         background = str(Path(background).absolute())

@@ -1,4 +1,5 @@
-"""``livematte train``: one training stage (resumable), or ``teacher`` to build the teacher labels.
+"""``livematte train``: one training stage (resumable), ``teacher`` to build the teacher labels, or ``edges`` to
+take the pseudo-alpha labels' soft bands from RVM (for ``--labels edges``).
 
 ``scripts/train.sh`` holds the recipe of the shipped weights. The stages are the paper's ``tnet``, ``mnet`` and
 ``e2e`` and ours, ``refine`` (livematte/training/train.py). Training code is imported only when this verb runs.
@@ -13,13 +14,15 @@ from ..errors import InputError, SettingsError
 from .argtypes import number_in
 
 STAGES = ("tnet", "mnet", "e2e", "refine")
-MODELS = ("shm", "shm-lite", "shm-tiny")  # the registry's presets (a test keeps them equal), named without torch
+# The registry's presets (a test keeps them equal), named without torch; the -plate ones see a clean plate too.
+MODELS = ("shm", "shm-lite", "shm-tiny", "shm-plate", "shm-lite-plate", "shm-tiny-plate")
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train the SHM model (needs ../shared)", description=__doc__)
-    p.add_argument("stage", choices=("teacher", *STAGES))
+    p.add_argument("stage", choices=("teacher", "edges", *STAGES))
     add_stage_options(p)
+    add_label_option(p)
     p.set_defaults(run=run)
 
 
@@ -49,8 +52,15 @@ def add_stage_options(p: argparse.ArgumentParser) -> None:
                    "(default: 0)")
 
 
+def add_label_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--labels", choices=("pseudo", "edges"), default="pseudo",
+                   help="the hand- and machine-labelled sets' alpha: pseudo (closed-form on a band around the mask) "
+                        "or edges (that band from RVM where it agrees with the mask; build with `livematte train "
+                        "edges`) (default: pseudo)")
+
+
 def run(args) -> int:
-    if args.stage != "teacher" and args.steps is None:  # a missing option is told before any input is looked at
+    if args.stage not in ("teacher", "edges") and args.steps is None:  # a missing option is told before any input is looked at
         raise SettingsError("--steps is required for a training stage")
     if not (args.shared / "data").is_dir():
         raise InputError(f"no data folder at {args.shared}/data (give --shared PATH)")
@@ -61,9 +71,18 @@ def run(args) -> int:
 
         print(build(args.shared, args.runs / "cache" / "teacher.npz"))
         return 0
+    if args.stage == "edges":
+        from ..datasets import heldout_names, list_people, load_split
+        from ..training.data import PSEUDO_ALPHA_SOURCES
+        from ..training.teacher import build_edges
+
+        held = heldout_names(load_split())
+        names = [n for n in list_people(args.shared, PSEUDO_ALPHA_SOURCES) if n not in held]
+        print(build_edges(args.shared, args.runs / "cache" / "edges.npz", names))
+        return 0
     from ..training.train import train
 
     train(args.stage, args.steps, args.size, args.batch, args.lr, args.runs, args.shared, args.model,
           threads=args.threads, export=args.export, name=args.name, init=args.init, close_up=args.close_up,
-          second_person=args.second_person)
+          second_person=args.second_person, labels=args.labels)
     return 0

@@ -38,6 +38,8 @@ def run(args) -> int:
     fps = parse_rate(args.fps)
     if args.frames < 1:
         raise SettingsError("--frames must be positive")
+    if args.plate == "capture":
+        raise SettingsError("ui: capture the plate with the window's Capture background button (--plate FILE here)")
     store = PresetStore()
     settings = settings_from_args(args, store)
     preset = store.find(args.preset).name if args.preset else None
@@ -55,7 +57,7 @@ def run(args) -> int:
         return open_virtual_camera(args, width, height, frame_rate)
 
     window = LiveWindow(matter, camera=args.camera, size=size, fps=fps, settings=settings, preset=preset,
-                        store=store, open_virtual_camera=open_vcam)
+                        store=store, open_virtual_camera=open_vcam, always_on=args.always_on)
     window.show()
     if args.virtual_cam:
         window.start_virtual_camera()

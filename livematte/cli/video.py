@@ -8,6 +8,7 @@ from pathlib import Path
 from ..config import EngineConfig
 from .common import add_engine_options, apply_engine_options, make_matter
 from .many import add_batch_options, output_types, run_many
+from .plates import add_plate_option, apply_plate
 
 HELP = """Output format follows the extension: .mp4 H.264, .mov ProRes 4444 (with alpha), .webm VP9
 (with alpha), a folder or a %05d.png pattern for a PNG sequence. Audio and frame timing are kept.
@@ -33,6 +34,9 @@ def add_parser(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
     add_batch_options(p, "video")
+    add_plate_option(p, "FILE|auto", "clean-plate mode: an image of the empty background, filmed with this camera "
+                     "and framing, or auto to build it from the video (where the person moved away; the automatic "
+                     "model elsewhere). Needs trained plate weights (README: Clean plate)")
     add_engine_options(p, EngineConfig.offline())
     p.set_defaults(run=run)
 
@@ -47,9 +51,14 @@ def run(args) -> int:
     def single(job, edges) -> int:
         from ..offline import ConversionInterrupted, convert_video
 
+        def matter():
+            built = make_matter(config)
+            apply_plate(built, args.plate, job.source.path)
+            return built
+
         try:
             result = convert_video(job.source.path, outputs=job.outputs, background=args.background,
-                                   matter=lambda: make_matter(config), overwrite=args.overwrite,
+                                   matter=matter, overwrite=args.overwrite,
                                    progress=not args.no_progress, edges=edges, fps=args.fps)
         except ConversionInterrupted as stop:
             r = stop.result

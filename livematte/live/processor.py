@@ -10,9 +10,11 @@ import numpy as np
 
 from ..composite import Background, composite, parse_background, render_output
 from ..edges import refine_alpha
-from ..errors import LivematteError
+from ..errors import InputError, LivematteError
 from ..foreground import decontaminate
 from ..interfaces import LiveEngine
+from ..media import read_image
+from ..plate import PLATE_CHANGED
 from ..presets import Settings
 from ..virtualcam import KEY_GREEN
 from .frames import CapturedFrame, LiveFrame
@@ -63,6 +65,10 @@ class FrameProcessor:
         self._background: Background | None = None
         self._background_spec: str | None = None
         self.warning = ""
+        self._plate: tuple[str, bool] = ("", False)  # the plate file the engine holds, and whether mirrored
+        self.plate_note = ""                        # a plate that cannot be used, or stopped fitting
+        self.last_input: tuple[np.ndarray, np.ndarray | None] | None = None  # (camera frame, its matte)
+        self.need_alpha = False                     # matte even the original picture (a plate being captured)
 
     def update(self, settings: Settings) -> None:
         self.settings = settings
@@ -86,13 +92,44 @@ class FrameProcessor:
         if settings is not self._applied:
             configure_engine(self.engine, settings)
             self._applied = settings
+            if settings.plate and self.engine.plate_status == "off":  # dropped (a model without plate weights)
+                self._plate = ("", False)  # or never set: try again with these settings
+        if (settings.plate, settings.mirror) != self._plate:
+            self._set_plate(settings.plate, settings.mirror)
         rgb = mirror_frame(frame.rgb) if settings.mirror else frame.rgb
-        if settings.background == "none":  # the original picture: nothing to matte
+        if settings.background == "none" and not self.need_alpha:  # the original picture: nothing to matte
+            self.last_input = (frame.rgb, None)
             return frame, rgb, None, settings
-        alpha = refine_alpha(self.engine(rgb), settings.shrink, settings.feather, settings.threshold)
+        try:
+            raw = self.engine(rgb)
+        except InputError as exc:  # a plate of another aspect than this camera's: automatic mode, and say so
+            if not self._plate[0]:
+                raise
+            self.engine.set_plate(None)
+            self.plate_note = f"plate: {exc}"
+            raw = self.engine(rgb)
+        self.last_input = (frame.rgb, mirror_frame(raw) if settings.mirror else raw)  # as the camera sees it
+        if self._plate[0] and not self.plate_note.startswith("plate:"):
+            status = self.engine.plate_status
+            self.plate_note = {"changed": PLATE_CHANGED, "fits": ""}.get(
+                status, "plate: not used by this model (no trained plate weights): automatic mode")
+        if settings.background == "none":
+            return frame, rgb, None, settings
+        alpha = refine_alpha(raw, settings.shrink, settings.feather, settings.threshold)
         if self.on_timings is not None:
             self.on_timings(dict(self.engine.timings))
         return frame, rgb, alpha, settings
+
+    def _set_plate(self, path: str, mirror: bool) -> None:
+        """Hand the engine the plate file (flipped when the picture is; plates are kept as the camera sees);
+        one that cannot be used leaves automatic mode, and says why on the status line."""
+        self._plate, self.plate_note = (path, mirror), ""
+        try:
+            plate = read_image(path) if path else None
+            self.engine.set_plate(mirror_frame(plate) if plate is not None and mirror else plate)
+        except LivematteError as exc:
+            self.engine.set_plate(None)
+            self.plate_note = f"plate: {exc}"
 
     def composite(self, item) -> LiveFrame:
         """Second stage, in its own thread (the two run in parallel on two cores): background and composite."""

@@ -9,6 +9,7 @@ from ..interfaces import LiveEngine
 from ..pipeline import Pipeline
 from ..presets import Settings
 from ..virtualcam import NullSink
+from .demand import RELEASED, WAITING_NOTE, WATCHED, Demand
 from .frames import DEFAULT_FPS, CapturedFrame, LiveFrame
 from .pacing import FrameSlot, paced_output
 from .processor import FrameProcessor
@@ -25,8 +26,9 @@ class LiveSession:
 
     def __init__(self, source, engine: LiveEngine, settings: Settings, sink=None, fps: float | None = None,
                  queue_size: int = 1, stats_window: float = 2.0,
-                 on_timings: Callable[[dict[str, float]], None] | None = None):
+                 on_timings: Callable[[dict[str, float]], None] | None = None, demand: Demand | None = None):
         self.source = source
+        self.demand = demand  # who watches the virtual camera; None: always watched
         self.processor = FrameProcessor(engine, settings, on_timings)
         self._sink = sink if sink is not None else NullSink()
         self._sink_lock = threading.Lock()
@@ -42,7 +44,27 @@ class LiveSession:
         self._closed = False
 
     def _frames(self) -> Iterator[CapturedFrame]:
-        yield from self.source.frames(self.stop_event)
+        """The source's frames while someone watches the output. Nobody watching: no frame is read or matted (the
+        output repeats the last one); nobody for the grace period: the camera is released too, and reopened by the
+        source on the next read once an app opens the virtual camera again."""
+        frames = self.source.frames(self.stop_event)
+        released = False
+        while not self.stop_event.is_set():
+            state = self._demand_state()
+            if state == WATCHED:
+                released = False
+                frame = next(frames, None)
+                if frame is None:
+                    return
+                yield frame
+                continue
+            if state == RELEASED and not released:
+                self.source.release()
+                released = True
+            self.stop_event.wait(0.1)
+
+    def _demand_state(self) -> str:
+        return self.demand.poll() if self.demand is not None else WATCHED
 
     # -- control --------------------------------------------------------------------------------------------
     @property
@@ -52,10 +74,12 @@ class LiveSession:
     def update(self, settings: Settings) -> None:
         self.processor.update(settings)
 
-    def set_sink(self, sink) -> None:
-        """Swap the output (start or stop the virtual camera) without stopping the session."""
+    def set_sink(self, sink, demand: Demand | None = None) -> None:
+        """Swap the output (start or stop the virtual camera) without stopping the session; ``demand`` tells who
+        watches the new one (None: work always)."""
         with self._sink_lock:
             self._sink = sink if sink is not None else NullSink()
+            self.demand = demand
 
     def start(self) -> "LiveSession":
         self.pipeline.start()
@@ -131,7 +155,10 @@ class LiveSession:
         return self.slot.latest()
 
     def status(self) -> LiveStatus:
-        note = getattr(self.source, "status", "") or self.processor.warning
+        notes = (getattr(self.source, "status", ""), self.processor.warning, self.processor.plate_note)
+        note = "; ".join(n for n in notes if n)
+        if self._demand_state() != WATCHED:
+            note = WAITING_NOTE
         return self.stats.snapshot(self.pipeline.dropped, note)
 
     # -- the output thread ----------------------------------------------------------------------------------

@@ -147,8 +147,10 @@ class FileCamera:
             if not self.loop or index == 0:
                 return
 
-    def close(self) -> None:
+    def release(self) -> None:  # a file has no light to switch off: nothing to release while nobody watches
         pass
+
+    close = release
 
 
 def open_source(camera: str, size: tuple[int, int] | None = None, fps: float | None = None):

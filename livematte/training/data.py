@@ -1,7 +1,7 @@
 """Training data: people with soft alpha from ../shared, composited onto backgrounds with augmentation.
 
 Read by path, never copied into the repository. The held-out splits (``livematte.datasets``) are never trained on.
-People are drawn source by source (``SOURCE_WEIGHTS``), so that the 900 street-fashion photos of one set do not
+People are drawn source by source (``sampler.SOURCE_WEIGHTS``), so that the 900 street-fashion photos of one set do not
 decide what a person looks like.
 """
 from __future__ import annotations
@@ -18,13 +18,9 @@ from ..datasets import (SOURCE_BY_NAME, SOURCES, heldout_names, list_backgrounds
                         person_paths)
 from ..foreground import estimate_foreground
 from ..resize import fit_within
+from .sampler import PersonSampler  # noqa: F401 - training draws people through it
+from .plates import cast_shadow, perturb_plate
 
-# How often a sample's person comes from each source (their share of the draws, renormalised over the sources
-# present). "teacher" is the peer-labelled photos and clip frames (training/teacher.py).
-SOURCE_WEIGHTS = {
-    "people_ccp": 0.28, "people": 0.17, "people_aisegment_csneyd": 0.10, "people_cutouts_dg": 0.15,
-    "people_coco128seg": 0.06, "people_davis16": 0.02, "people_cihp_pgn_samples": 0.02, "teacher": 0.20,
-}
 
 
 def _read_rgb(path: Path, max_side: int) -> np.ndarray:
@@ -48,13 +44,24 @@ class Person:
         return "teacher" if self.real_only else self.name.split("/")[0]
 
 
-def load_people(shared: Path, names: list[str], max_side: int = 400) -> list[Person]:
+# Sources whose alpha is closed-form pseudo-alpha around a hand-drawn or machine mask: what ``--labels edges``
+# replaces by RVM's edges where RVM agrees with the mask (training/teacher.py, refine_edges).
+PSEUDO_ALPHA_SOURCES = ("people", "people_ccp", "people_coco128seg", "people_davis16", "people_cihp_pgn_samples")
+LABELS = ("pseudo", "edges")
+
+
+def load_people(shared: Path, names: list[str], max_side: int = 400,
+                edges: dict[str, np.ndarray] | None = None) -> list[Person]:
+    """People read from ../shared; ``edges``: alphas (at this size) that replace the files' for those names."""
     people = []
     for n in names:
         image_path, _, alpha_path = person_paths(shared, n)
         img = _read_rgb(image_path, max_side)
-        a = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE)
-        a = cv2.resize(a, img.shape[1::-1], interpolation=cv2.INTER_AREA)
+        if edges is not None and n in edges:
+            a = edges[n]
+        else:
+            a = cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE)
+            a = cv2.resize(a, img.shape[1::-1], interpolation=cv2.INTER_AREA)
         fg = estimate_foreground(img, a.astype(np.float32) / 255.0)
         source = SOURCE_BY_NAME.get(n.split("/")[0])
         people.append(Person(n, img, fg, a, composite_only=source is not None and source.use == "composite"))
@@ -65,7 +72,8 @@ def load_backgrounds(shared: Path, names: list[str], max_side: int = 512) -> lis
     return [_read_rgb(shared / "data" / n, max_side) for n in names]
 
 
-def _cached_people(shared: Path, cache: Path, names: list[str]) -> list[Person]:
+def _cached_people(shared: Path, cache: Path, names: list[str],
+                   edges: dict[str, np.ndarray] | None = None) -> list[Person]:
     """People of one source, preprocessed once (foreground colours) into an .npz cache; rebuilt when the names
     differ from the cache's."""
     if cache.is_file():
@@ -74,7 +82,7 @@ def _cached_people(shared: Path, cache: Path, names: list[str]) -> list[Person]:
             flags = z["composite_only"]
             return [Person(n, z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"], composite_only=bool(flags[i]))
                     for i, n in enumerate(names)]
-    people = load_people(shared, names)
+    people = load_people(shared, names, edges=edges)
     arrays = {"names": np.array(names), "composite_only": np.array([p.composite_only for p in people], bool)}
     for i, p in enumerate(people):
         arrays.update({f"img{i}": p.image, f"fg{i}": p.fg, f"a{i}": p.alpha})
@@ -98,9 +106,14 @@ def _cached_backgrounds(shared: Path, cache: Path, names: list[str]) -> list[np.
     return bgs
 
 
-def load_cached(shared: Path, cache_dir: Path, train: bool = True, sources=None):
+def load_cached(shared: Path, cache_dir: Path, train: bool = True, sources=None, labels: str = "pseudo"):
     """People and backgrounds of the training data (or of the first held-out split's people and backgrounds, for
-    validation), each source cached on its own. ``sources``: the people sets to read (default: all)."""
+    validation), each source cached on its own. ``sources``: the people sets to read (default: all). ``labels``
+    "edges": the training people of pseudo-alpha sources take RVM's edges where ``livematte train edges`` made them
+    (``cache_dir/edges.npz``)."""
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {', '.join(LABELS)}, not {labels!r}")
+    edges = _edges(cache_dir) if labels == "edges" and train else None
     split = load_split()
     held_people = heldout_names(split)
     held_bgs = set(split["heldout"]["backgrounds"])
@@ -111,12 +124,22 @@ def load_cached(shared: Path, cache_dir: Path, train: bool = True, sources=None)
         if not train:
             names = [n for n in names if n in split["heldout"]["people"]]
         if names:
-            people += _cached_people(shared, cache_dir / f"{kind}_{s}.npz", names)
+            refined = edges if edges is not None and s in PSEUDO_ALPHA_SOURCES else None
+            suffix = ".edges" if refined is not None else ""
+            people += _cached_people(shared, cache_dir / f"{kind}_{s}{suffix}.npz", names, refined)
     bgs = _cached_backgrounds(shared, cache_dir / f"{kind}_backgrounds.npz",
                               [n for n in list_backgrounds(shared) if (n in held_bgs) != train])
     if train:
         people += _teacher_people(cache_dir)
     return people, bgs
+
+
+def _edges(cache_dir: Path) -> dict[str, np.ndarray]:
+    path = cache_dir / "edges.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: build it with `livematte train edges`")
+    z = np.load(path, allow_pickle=False)
+    return {str(n): z[f"a{i}"] for i, n in enumerate(z["names"])}
 
 
 def _teacher_people(cache_dir: Path) -> list[Person]:
@@ -128,26 +151,6 @@ def _teacher_people(cache_dir: Path) -> list[Person]:
     z = np.load(path, allow_pickle=False)
     return [Person(str(z[f"name{i}"]), z[f"img{i}"], z[f"fg{i}"], z[f"a{i}"], real_only=True)
             for i in range(int(z["n_people"]))]
-
-
-class PersonSampler:
-    """Draws people source by source with ``weights`` (renormalised over the sources present), uniformly within one."""
-
-    def __init__(self, people: list[Person], weights: dict[str, float] | None = None):
-        weights = SOURCE_WEIGHTS if weights is None else weights
-        self.by_source: dict[str, list[Person]] = {}
-        for p in people:
-            self.by_source.setdefault(p.source, []).append(p)
-        self.sources = sorted(self.by_source)
-        w = [weights.get(s, 0.0) for s in self.sources]
-        if sum(w) <= 0:  # sources none of which has a weight: all alike
-            w = [1.0] * len(self.sources)
-        self.weights = [x / sum(w) for x in w]
-
-    def __call__(self, rng: random.Random) -> Person:
-        source = rng.choices(self.sources, self.weights)[0]
-        group = self.by_source[source]
-        return group[rng.randrange(len(group))]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -268,6 +271,7 @@ class Sample:
     alpha: np.ndarray  # size×size float32
     fg: np.ndarray     # size×size×3 uint8
     bg: np.ndarray     # size×size×3 uint8 (the photo itself where the sample is a real photo)
+    plate: np.ndarray | None = None  # size×size×3 uint8: the background filmed empty (``plate=True``)
 
 
 def _place(person: Person, size: int, rng: random.Random, close_up_prob: float):
@@ -279,16 +283,25 @@ def _place(person: Person, size: int, rng: random.Random, close_up_prob: float):
 
 def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
                 composite_prob: float = 0.7, negative_prob: float = 0.06, close_up_prob: float = 0.0,
-                second_person_prob: float = 0.0) -> Sample:
+                second_person_prob: float = 0.0, plate: bool = False) -> Sample:
     """One training sample. ``people``: a list (drawn uniformly) or a ``PersonSampler``. A composite gets a second
-    person in front of the first with ``second_person_prob`` (groups, people overlapping)."""
+    person in front of the first with ``second_person_prob`` (groups, people overlapping). ``plate``: composites
+    only (their background is known), each with its clean plate (``plates.perturb_plate``) and, at times, the
+    person's shadow on the background, which the plate lacks."""
     draw = people if callable(people) else (lambda r: people[r.randrange(len(people))])
     if rng.random() < negative_prob:  # a scene with nobody in it: facades, rooms, streets
-        bg = _degrade(_jitter_colour(_random_background(bgs, size, rng), rng), rng)
-        return Sample(bg, np.zeros((size, size), np.float32), bg, bg)
+        bg = _jitter_colour(_random_background(bgs, size, rng), rng)
+        image = _degrade(bg, rng)
+        return Sample(image, np.zeros((size, size), np.float32), image, image,
+                      perturb_plate(bg, rng) if plate else None)
     person = draw(rng)
+    for _ in range(20 if plate else 0):  # a real photo's background is unknown: no plate for it
+        if not person.real_only:
+            break
+        person = draw(rng)
     flip = rng.random() < 0.5
-    if person.composite_only or (not person.real_only and rng.random() < composite_prob):
+    clean = None
+    if person.composite_only or (not person.real_only and (plate or rng.random() < composite_prob)):
         fg, alpha = _place(person, size, rng, close_up_prob)
         if rng.random() < second_person_prob:
             other = draw(rng)
@@ -305,6 +318,10 @@ def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
         bg = _jitter_colour(_random_background(bgs, size, rng), rng, 0.5)
         if rng.random() < 0.3:  # defocused background, as behind a webcam subject
             bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(1.5, 5))
+        if plate:
+            clean = perturb_plate(bg, rng)
+            if rng.random() < 0.3:
+                bg = cast_shadow(bg, alpha, rng)
         a = alpha[..., None]
         image = (fg * a + bg * (1 - a) + 0.5).astype(np.uint8)
     else:  # the real photo: real lighting and context; borders outside the photo reflect
@@ -316,5 +333,6 @@ def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
     image = _degrade(_jitter_colour(image, rng, 0.7), rng)
     if flip:
         image, alpha, fg, bg = image[:, ::-1], alpha[:, ::-1], fg[:, ::-1], bg[:, ::-1]
+        clean = None if clean is None else clean[:, ::-1]
     return Sample(np.ascontiguousarray(image), np.ascontiguousarray(alpha), np.ascontiguousarray(fg),
-                  np.ascontiguousarray(bg))
+                  np.ascontiguousarray(bg), None if clean is None else np.ascontiguousarray(clean))

@@ -26,6 +26,7 @@ MAX_DISPUTE = 0.5        # |RVM - segmenters' mean| above which a pixel takes th
 MIN_AREA, MAX_AREA = 0.02, 0.95  # person fraction of the picture: skip empty and all-person labels
 RVM_STEPS = 4            # recurrent steps on a still image before its alpha is read
 FRAME_EVERY = 6          # one video frame in six
+EDGE_AGREEMENT = 0.9     # IoU of RVM's mask with a hand-drawn one, below which its edges are not trusted there
 
 
 def teacher_images(shared: Path, max_side: int = 400):
@@ -84,3 +85,44 @@ def build(shared: Path, out: Path) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, **arrays)
     return {"seen": seen, "kept": kept}
+
+
+def refine_edges(mask: np.ndarray, pseudo: np.ndarray, rvm: np.ndarray) -> np.ndarray | None:
+    """A hand-drawn label's soft band taken from RVM: ``pseudo`` (closed-form matting on a band around the hand-drawn
+    ``mask``) is soft across the whole band wherever the polygon lies; RVM's alpha there follows the real edge (hair,
+    fingers). Away from the band the hand label stays. None where RVM's mask disagrees with the hand-drawn one (IoU
+    below EDGE_AGREEMENT): a person it misses is no teacher for the edges. All H×W float32 in [0, 1]."""
+    if iou(rvm, mask > 0.5) < EDGE_AGREEMENT:
+        return None
+    band = (pseudo > 0.02) & (pseudo < 0.98)
+    band = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return np.where(band, rvm, pseudo).astype(np.float32)
+
+
+def build_edges(shared: Path, out: Path, names: list[str], max_side: int = 400) -> dict:
+    """RVM-refined alphas (``refine_edges``) for ``names``, at the size training reads them, into ``out``."""
+    from .data import _read_rgb
+    from ..datasets import person_paths
+
+    rvm = PeerModel(shared / "models" / "peers" / "rvm_mobilenetv3.onnx", threads=1)
+    arrays: dict[str, np.ndarray] = {}
+    kept = []
+    for name in names:
+        image_path, mask_path, alpha_path = person_paths(shared, name)
+        rgb = _read_rgb(image_path, max_side)
+        size = rgb.shape[1::-1]
+        mask = cv2.resize(cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE), size, interpolation=cv2.INTER_AREA)
+        pseudo = cv2.resize(cv2.imread(str(alpha_path), cv2.IMREAD_GRAYSCALE), size, interpolation=cv2.INTER_AREA)
+        rvm.reset()
+        for _ in range(RVM_STEPS):
+            alpha = rvm(rgb)
+        refined = refine_edges(mask.astype(np.float32) / 255, pseudo.astype(np.float32) / 255, alpha)
+        if refined is not None:
+            arrays[f"a{len(kept)}"] = (refined * 255 + 0.5).astype(np.uint8)
+            kept.append(name)
+    arrays["names"] = np.array(kept)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".part.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(out)
+    return {"seen": len(names), "refined": len(kept)}

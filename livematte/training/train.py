@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from ..errors import InputError, SettingsError
 from ..models import WeightsError, create_model, save_weights
+from ..models.plate import widen_state
 from ..models.registry import float_state, read_weights, same_architecture
 from ..models.shm import fuse_alpha
 from .data import PersonSampler, load_cached, make_sample, trimap_from_alpha
@@ -30,9 +31,10 @@ STAGE_PARAMETERS = {"tnet": "tnet", "mnet": "mnet", "refine": "mnet", "e2e": Non
 TNET_BAND = 0.02  # unknown band half-width, as a fraction of the sample size
 
 
-def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0, second_person=0.0):
-    samples = [make_sample(people, bgs, size, rng, close_up_prob=close_up, second_person_prob=second_person)
-               for _ in range(n)]
+def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0, second_person=0.0, plate=False):
+    """``plate``: composites with their clean plates (a plate model's batches), under "plate"."""
+    samples = [make_sample(people, bgs, size, rng, close_up_prob=close_up, second_person_prob=second_person,
+                           plate=plate) for _ in range(n)]
     fixed_band = max(2, round(size * TNET_BAND))
     tri = [trimap_from_alpha(s.alpha, rng.randint(2, max(3, size // 12)) if mnet_bands else fixed_band)
            for s in samples]
@@ -41,7 +43,11 @@ def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0, second_pers
         x = torch.from_numpy(np.stack(arrs)).float() / scale
         return x.permute(0, 3, 1, 2).contiguous() if x.ndim == 4 else x[:, None]
 
+    extra = {}
+    if plate:  # a real photo drawn when no composite could be (plate unknown): a black plate
+        extra["plate"] = t([s.plate if s.plate is not None else np.zeros_like(s.image) for s in samples])
     return {
+        **extra,
         "image": t([s.image for s in samples]),
         "fg": t([s.fg for s in samples]),
         "bg": t([s.bg for s in samples]),
@@ -51,21 +57,22 @@ def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0, second_pers
 
 
 def step_loss(model, stage, b):
+    plate = b.get("plate")  # a plate model's batches only
     if stage == "tnet":
-        logits = model.tnet(b["image"])
+        logits = model.tnet(b["image"], plate)
         return trimap_loss(logits, b["trimap"]), {}
     if stage == "mnet":
         probs = F.one_hot(b["trimap"], 3).permute(0, 3, 1, 2).float()
-        raw = model.mnet(b["image"], probs)
+        raw = model.mnet(b["image"], probs, plate)
         alpha = fuse_alpha(probs, raw)
         return prediction_loss(alpha, b["alpha"], b["fg"], b["bg"], b["image"]), {}
     if stage == "refine":  # the M-Net alone, on the trimaps the trained T-Net gives
         model.tnet.eval()  # frozen: its BatchNorm statistics stay (validate() sets the whole model back to train)
         with torch.no_grad():
-            logits = model.tnet(b["image"])
-        alpha = model.refine(b["image"], logits)[2]
+            logits = model.tnet(b["image"], plate)
+        alpha = model.refine(b["image"], logits, plate)[2]
         return prediction_loss(alpha, b["alpha"], b["fg"], b["bg"], b["image"]), {}
-    logits, raw, alpha = model(b["image"])
+    logits, raw, alpha = model(b["image"], plate=plate)
     lp = prediction_loss(alpha, b["alpha"], b["fg"], b["bg"], b["image"])
     lt = trimap_loss(logits, b["trimap"])
     return lp + 0.01 * lt, {"lp": lp.item(), "lt": lt.item()}
@@ -77,14 +84,15 @@ def validate(model, val_batches, stage):
     inter = union = 0.0
     sad = 0.0
     for b in val_batches:
+        plate = b.get("plate")
         if stage == "tnet":
-            probs = torch.softmax(model.tnet(b["image"]), 1)
+            probs = torch.softmax(model.tnet(b["image"], plate), 1)
             pred = probs[:, 2:3] + 0.5 * probs[:, 1:2]
         elif stage == "mnet":
             probs = F.one_hot(b["trimap"], 3).permute(0, 3, 1, 2).float()
-            pred = fuse_alpha(probs, model.mnet(b["image"], probs))
+            pred = fuse_alpha(probs, model.mnet(b["image"], probs, plate))
         else:
-            pred = model(b["image"])[2]
+            pred = model(b["image"], plate=plate)[2]
         p, g = pred > 0.5, b["alpha"] > 0.5
         inter += (p & g).sum().item()
         union += (p | g).sum().item()
@@ -121,20 +129,23 @@ def load_start(model, path: Path, model_name: str = "shm") -> list[str]:
                              f"{str(exc).strip().splitlines()[0][:200]}") from None
         return []
     own = model.state_dict()
-    fitting = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    # A plate model's first convolutions take the automatic ones with zeros for the plate's channels: at step 0 it
+    # gives the automatic matte exactly (models/plate.py).
+    fitting, widened = widen_state(state, own)
     parameters = dict(model.named_parameters())
     if not any(k in parameters for k in fitting):  # BatchNorm's step counters always fit: they do not count
         raise InputError(f"--init {path}: none of its tensors fits model {model_name!r}")
     model.load_state_dict(fitting, strict=False)
     new = [k for k in own if k not in fitting]
-    print(f"from {path} ({blob.get('model')}): {len(new)} tensors start anew: {', '.join(new)}")
+    print(f"from {path} ({blob.get('model')}): {len(new)} tensors start anew: {', '.join(new) or 'none'}"
+          + (f"; widened with zeros for the plate: {', '.join(widened)}" if widened else ""))
     return new
 
 
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
           model_name: str = "shm", ckpt_every: int = 50, val_every: int = 250, seed: int = 0,
           threads: int | None = None, export: Path | None = None, name: str | None = None,
-          init: Path | None = None, close_up: float = 0.0, second_person: float = 0.0):
+          init: Path | None = None, close_up: float = 0.0, second_person: float = 0.0, labels: str = "pseudo"):
     if threads:
         torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -150,6 +161,9 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     start = 0
     if ckpt_path.is_file():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if ck.get("labels", "pseudo") != labels:
+            raise SettingsError(f"{ckpt_path} was trained with --labels {ck.get('labels', 'pseudo')}, not {labels}: "
+                                "give the same value to resume it, or --name to start a new run")
         trained_close_up = ck.get("close_up", 0.0)  # checkpoints from before the option: none
         if trained_close_up != close_up:  # a resumed run keeps its sample mix
             raise SettingsError(f"{ckpt_path} was trained with --close-up {trained_close_up}, not {close_up}: "
@@ -178,21 +192,25 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     for g in opt.param_groups:
         g["lr"] = lr
     torch.manual_seed(seed + start)
-    people, bgs = load_cached(shared, runs / "cache", train=True)
+    try:
+        people, bgs = load_cached(shared, runs / "cache", train=True, labels=labels)
+    except FileNotFoundError as exc:
+        raise InputError(str(exc)) from None
     held_people, held_bgs = load_cached(shared, runs / "cache", train=False)
     sampler = PersonSampler(people)
     counts = ", ".join(f"{s} {len(sampler.by_source[s])} ({w:.0%})" for s, w in zip(sampler.sources, sampler.weights))
     print(f"{stage}: {len(people)} training people by source (share of draws): {counts}; {len(bgs)} backgrounds; "
           f"{len(held_people)} held-out people", flush=True)
     vrng = random.Random(1)  # fixed validation set of held-out composites
-    val = [batch(held_people, held_bgs, size, 16, vrng, stage == "mnet") for _ in range(4)]
+    plate = bool(model.config.plate)  # a plate model trains on composites with their clean plates
+    val = [batch(held_people, held_bgs, size, 16, vrng, stage == "mnet", plate=plate) for _ in range(4)]
     val = [{k: v.to(device) for k, v in b.items()} for b in val]
     log = open(run_dir / "log.jsonl", "a")
 
     def save_checkpoint():
         save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                      "py_rng": random.getstate(), "stage": stage, "size": size, "close_up": close_up,
-                     "second_person": second_person}, ckpt_path)
+                     "second_person": second_person, "labels": labels}, ckpt_path)
 
     rng = random
     t0 = time.time()
@@ -200,7 +218,7 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     try:
         while step < steps:
             b = {k: v.to(device) for k, v in batch(sampler, bgs, size, batch_size, rng, stage == "mnet",
-                                                   close_up, second_person).items()}
+                                                   close_up, second_person, plate).items()}
             # cosine decay over the stage, floor at 5 %
             for g in opt.param_groups:
                 g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, step / steps))))
@@ -228,5 +246,6 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         save_weights(model.cpu().eval(), export, model_name,
                      meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh",
                            **({"init": str(init)} if init else {}), **({"close_up": close_up} if close_up else {}),
-                           **({"second_person": second_person} if second_person else {})})
+                           **({"second_person": second_person} if second_person else {}),
+                           **({"labels": labels} if labels != "pseudo" else {})})
         print(f"exported {export}")
