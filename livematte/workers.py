@@ -8,7 +8,6 @@ outputs are discarded (a resumed batch redoes them), and re-raises KeyboardInter
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import time
 from dataclasses import dataclass, field
@@ -101,9 +100,10 @@ def run_here(jobs: list[Job], settings: JobSettings, on_event: Callable) -> None
         on_event(("done", process_job(i, job, settings, lambda i, n, total: on_event(("frame", i, n)))))
 
 
-def _worker_main(settings: JobSettings, threads: int, tasks, events) -> None:
-    """A worker process: the model once, then jobs until the queue says stop. SIGTERM from the parent ends the
-    current job as an interruption (its output discarded); Ctrl-C at the terminal is the parent's to handle."""
+def _worker_main(settings: JobSettings, threads: int, conn) -> None:
+    """A worker process: the model once, then the jobs the parent sends on ``conn`` until it sends None. SIGTERM
+    from the parent ends the current job as an interruption (its output discarded); Ctrl-C at the terminal is the
+    parent's to handle."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def interrupt(signum, frame):
@@ -122,81 +122,91 @@ def _worker_main(settings: JobSettings, threads: int, tasks, events) -> None:
         now = time.monotonic()
         if now - last[0] > 0.25:  # a few messages a second, not one a frame
             last[0] = now
-            events.put(("frame", i, n))
+            conn.send(("frame", i, n))
 
     try:
-        while (task := tasks.get()) is not None:
+        while (task := conn.recv()) is not None:
             i, job = task
-            events.put(("start", i, os.getpid()))
-            events.put(("done", process_job(i, job, settings, frame)))
-    except KeyboardInterrupt:
+            conn.send(("done", process_job(i, job, settings, frame)))
+    except (KeyboardInterrupt, EOFError, OSError):
         pass
 
 
 def run_processes(jobs: list[Job], settings: JobSettings, workers: int, on_event: Callable) -> None:
-    """N worker processes (spawned: a fresh interpreter each, no forked threads), the cores shared among them."""
+    """N worker processes (spawned: a fresh interpreter each, no forked threads), the cores shared among them.
+
+    Each has its own pipe, on which the parent hands it one job at a time: a worker killed mid-message (out of
+    memory, SIGKILL) breaks only its own pipe, never a queue's lock that the others need."""
     import multiprocessing as mp
+    from multiprocessing.connection import wait
 
     ctx = mp.get_context("spawn")
-    tasks, events = ctx.Queue(), ctx.Queue()
-    for i, job in enumerate(jobs):
-        tasks.put((i, job))
-    for _ in range(workers):
-        tasks.put(None)
+    todo = list(range(len(jobs)))[::-1]  # popped from the end: in order
     threads = max(1, usable_cores() // workers)
-    procs: list = []
-    current: dict[int, int] = {}  # pid -> job index it is working on
+    running: dict = {}  # connection -> (process, job index or None)
     finished: set[int] = set()
-    restarts = [0]
+    restarts = 0
 
     def start_worker():
-        p = ctx.Process(target=_worker_main, args=(settings, threads, tasks, events), daemon=True)
+        parent, child = ctx.Pipe()
+        p = ctx.Process(target=_worker_main, args=(settings, threads, child), daemon=True)
         p.start()
-        procs.append(p)
+        child.close()
+        running[parent] = (p, None)
+        give(parent)
 
-    for _ in range(workers):
+    def give(conn):
+        p = running[conn][0]
+        if todo:
+            i = todo.pop()
+            running[conn] = (p, i)
+            conn.send((i, jobs[i]))
+            on_event(("start", i))
+        else:
+            running[conn] = (p, None)
+            conn.send(None)
+
+    for _ in range(min(workers, len(jobs))):
         start_worker()
     try:
         while len(finished) < len(jobs):
-            try:
-                event = events.get(timeout=0.2)
-            except queue.Empty:
-                event = None
-            if event is not None:
-                if event[0] == "start":
-                    current[event[2]] = event[1]
-                    event = event[:2]
-                elif event[0] == "done":
-                    finished.add(event[1].index)
-                    current = {pid: i for pid, i in current.items() if i != event[1].index}
-                on_event(event)
-                continue
-            for p in list(procs):
-                if p.exitcode not in (None, 0):  # died (killed, out of memory): its file failed, a new one goes on
-                    procs.remove(p)
-                    i = current.pop(p.pid, None)
-                    if i is not None and i not in finished:
-                        for _, target in jobs[i].outputs:
+            if not running:
+                for i in todo:
+                    finished.add(i)
+                    on_event(("done", Outcome(i, False, "no worker was left to run it")))
+                break
+            for conn in wait(list(running), timeout=0.5):
+                p, current = running[conn]
+                try:
+                    event = conn.recv()
+                except (EOFError, OSError):  # died (killed, out of memory): its file failed, a new one goes on
+                    p.join(5)
+                    del running[conn]
+                    if current is not None:
+                        for _, target in jobs[current].outputs:
                             clean_after(target, p.pid)
-                        finished.add(i)
-                        on_event(("done", Outcome(i, False, f"the worker process died (exit code {p.exitcode})")))
-                    if restarts[0] < len(jobs):  # bounded: a worker that dies at start must not loop forever
-                        restarts[0] += 1
+                        finished.add(current)
+                        on_event(("done", Outcome(current, False,
+                                                  f"the worker process died (exit code {p.exitcode})")))
+                    if todo and restarts < len(jobs):  # bounded: a worker that dies at start must not loop forever
+                        restarts += 1
                         start_worker()
-            if not any(p.is_alive() for p in procs) and len(finished) < len(jobs):
-                for i in range(len(jobs)):
-                    if i not in finished:
-                        finished.add(i)
-                        on_event(("done", Outcome(i, False, "no worker was left to run it")))
+                    continue
+                if event[0] == "done":
+                    finished.add(event[1].index)
+                    on_event(event)
+                    give(conn)
+                else:
+                    on_event(event)
     except KeyboardInterrupt:
-        for p in procs:
+        for p, _ in running.values():
             if p.is_alive():
                 os.kill(p.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for p in procs:
+        for p, _ in running.values():
             p.join(max(0.1, deadline - time.monotonic()))
             if p.is_alive():
                 p.kill()
         raise
-    for p in procs:
+    for p, _ in running.values():
         p.join(10)
