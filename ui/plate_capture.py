@@ -39,8 +39,11 @@ class PlateBox(QtWidgets.QGroupBox):
         self._seen: object = None
         self._until = 0.0
         self._before = ""
-        self.capture_button = QtWidgets.QPushButton("Capture background", clicked=self.start_capture)
-        self.clear_button = QtWidgets.QPushButton("Clear background", clicked=self.clear)
+        self.capture_button = QtWidgets.QPushButton("Capture…", clicked=self.start_capture)
+        self.clear_button = QtWidgets.QPushButton("Clear", clicked=self.clear)
+        # short labels in a narrow panel (the box's title says what they capture and clear), the long name as a tip
+        self.capture_button.setToolTip("Capture background: step out of the picture during the countdown")
+        self.clear_button.setToolTip("Clear background: back to automatic mode")
         self.thumbnail = QtWidgets.QLabel("no plate: automatic mode", alignment=QtCore.Qt.AlignCenter)
         self.thumbnail.setFixedHeight(THUMB_WIDTH * 9 // 16 + 8)
         self.status = QtWidgets.QLabel("")
