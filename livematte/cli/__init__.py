@@ -113,6 +113,21 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, handlers[1])
 
 
+def entry() -> None:
+    """The ``livematte`` command: ``main``, then exit. After an interruption the process ends at once, without the
+    interpreter's teardown, where native thread pools (ONNX Runtime's, FFmpeg's) still being torn down could abort it
+    ("terminate called without an active exception", exit -6) after the outputs were already finalized."""
+    code = main()
+    if code == 130:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 def _main(argv: list[str] | None) -> int:
     try:
         return _run(argv)
