@@ -109,10 +109,6 @@ class Matter:
         if c.backend == "onnx" and self.device != "cpu":
             raise SettingsError("the onnx backend runs on the CPU; use --device cpu or the torch backend")
         self.model = None  # the torch model, loaded only where no shipped graph will do
-        if c.threads and not self._shipped():
-            from .torch_backend import set_threads
-
-            set_threads(c.threads)
         self._plate_model = None
         if self._plate is not None:
             try:
@@ -123,8 +119,10 @@ class Matter:
         self._build_backend()
 
     def _create(self, name: str, weights):
-        from .torch_backend import load_model  # torch: where no shipped graph will do
+        from .torch_backend import load_model, set_threads  # torch: where no shipped graph will do
 
+        if self.config.threads:
+            set_threads(self.config.threads)
         return load_model(name, weights, self.device)
 
     def _shipped(self) -> tuple[bytes, bytes] | None:

@@ -1,19 +1,17 @@
 """The window's clean-plate box, offscreen: countdown, a second of frames averaged into the plate, a plate with a
 person refused, clear, the mismatch message, and the plate kept with a saved preset."""
-import time
-
 import cv2
 import numpy as np
 import pytest
 
 pytest.importorskip("PyQt5.QtWidgets")
-from PyQt5 import QtWidgets  # noqa: E402
 
-from fakes import FakeEngine, StubMatter  # noqa: E402
-from livematte.presets import CONFIG_ENV, PresetStore, Settings  # noqa: E402
-from livematte.ui.window import LiveWindow  # noqa: E402
+from fakes import FakeEngine, StubMatter, recording_vcam  # noqa: E402,F401 - recording_vcam: make_window's fixture
+from livematte.presets import PresetStore, Settings  # noqa: E402
 from test_plate import scene  # noqa: E402
 from test_plate_cli import write_clip  # noqa: E402
+from test_ui import make_window, qapp  # noqa: E402,F401 - the window tests' fixtures
+from test_ui import pump as ui_pump  # noqa: E402
 
 
 class Nobody(FakeEngine):
@@ -21,11 +19,6 @@ class Nobody(FakeEngine):
 
     def __call__(self, rgb):
         return np.zeros(rgb.shape[:2], np.float32)
-
-
-@pytest.fixture(scope="module")
-def qapp():
-    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
 
 
 @pytest.fixture
@@ -38,31 +31,17 @@ def empty_room(tmp_path):
 
 
 @pytest.fixture
-def window_on(qapp, tmp_path, monkeypatch):
-    monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "config"))
-    windows = []
-
+def window_on(make_window):
     def make(camera, matter):
-        window = LiveWindow(matter, camera=str(camera), settings=Settings(background="colour"), store=PresetStore())
+        window = make_window(camera, settings=Settings(background="colour"), matter=matter)
         window.plate_box.countdown, window.plate_box.seconds = 1, 0.4
-        window.show()
-        windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        window.shutdown()
-        window.close()
-        window.deleteLater()
-    qapp.processEvents()
+    return make
 
 
-def pump(qapp, condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the window"
-        qapp.processEvents()
-        time.sleep(0.005)
+def pump(qapp, condition, timeout=15.0):  # the window tests' pump, with the capture's countdown's longer bound
+    ui_pump(qapp, condition, timeout)
 
 
 def capture(qapp, window):

@@ -22,8 +22,6 @@ def add_parser(sub) -> None:
     p.add_argument("-t", "--output-type", type=output_types, default=None, metavar="TYPES",
                    help="composite, alpha, foreground, rgba, or a comma-separated list "
                         "(default: rgba, or composite when --background is given)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--no-progress", action="store_true", help="no progress display")
     add_batch_options(p, "image")
     add_plate_option(p, "FILE", "clean-plate mode: an image of the empty background, taken with the same camera "
                      "and framing as the photos (a tripod). Needs trained plate weights (README: Clean plate)")

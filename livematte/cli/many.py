@@ -44,8 +44,11 @@ def frame_rate(text: str):
 
 
 def add_batch_options(p: argparse.ArgumentParser, verb: str) -> None:
+    """The options ``video`` and ``image`` share: what to do with existing outputs, progress, and many files."""
     from ..batch import FORMATS
 
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--no-progress", action="store_true", help="no progress display")
     g = p.add_argument_group("many files")
     g.add_argument("--recursive", action="store_true", help="look for inputs in the subfolders of a folder too")
     g.add_argument("--format", choices=FORMATS[verb], default=None,

@@ -31,8 +31,6 @@ def add_parser(sub) -> None:
     p.add_argument("-t", "--output-type", type=output_types, default=["composite"], metavar="TYPES",
                    help="composite, alpha, foreground, rgba, or a comma-separated list of them: one output file each, "
                         "from one decode (default: composite)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--no-progress", action="store_true", help="no progress display")
     add_batch_options(p, "video")
     add_plate_option(p, "FILE|auto", "clean-plate mode: an image of the empty background, filmed with this camera "
                      "and framing, or auto to build it from the video (where the person moved away; the automatic "

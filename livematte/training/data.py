@@ -18,9 +18,9 @@ from ..datasets import (SOURCE_BY_NAME, SOURCES, heldout_names, list_backgrounds
                         person_paths)
 from ..foreground import estimate_foreground
 from ..resize import fit_within
-from .sampler import PersonSampler  # noqa: F401 - training draws people through it
+from .camera import jpeg, sensor_noise
 from .plates import cast_shadow, perturb_plate
-
+from .sampler import PersonSampler  # noqa: F401 - training draws people through it
 
 
 def _read_rgb(path: Path, max_side: int) -> np.ndarray:
@@ -257,11 +257,9 @@ def _degrade(img: np.ndarray, rng: random.Random) -> np.ndarray:
         k = rng.choice([3, 5])
         img = cv2.GaussianBlur(img, (k, k), 0)
     if rng.random() < 0.3:
-        noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(2, 8), img.shape)
-        img = np.clip(img + noise, 0, 255).astype(np.uint8)
+        img = sensor_noise(img, rng, 2, 8)
     if rng.random() < 0.4:
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(40, 90)])
-        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        img = jpeg(img, rng, 40, 90)
     return img
 
 

@@ -9,6 +9,8 @@ import random
 import cv2
 import numpy as np
 
+from .camera import jpeg, sensor_noise
+
 
 def perturb_plate(bg: np.ndarray, rng: random.Random) -> np.ndarray:
     """``bg`` (H×W×3 uint8) as the plate the user captured: exposure and white-balance drift, gamma, a sub-pixel to
@@ -33,11 +35,9 @@ def perturb_plate(bg: np.ndarray, rng: random.Random) -> np.ndarray:
     if rng.random() < 0.3:
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.2))
     if rng.random() < 0.6:
-        noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(1, 6), out.shape)
-        out = np.clip(out + noise, 0, 255).astype(np.uint8)
+        out = sensor_noise(out, rng, 1, 6)
     if rng.random() < 0.5:
-        _, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(50, 95)])
-        out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        out = jpeg(out, rng, 50, 95)
     return out
 
 
