@@ -26,6 +26,9 @@ class WeightsError(RuntimeError):
 PRESETS: dict[str, SHMConfig] = {
     "shm": SHMConfig(tnet_width=1.0, mnet_width=1.0),
     "shm-tiny": SHMConfig(tnet_width=0.25, mnet_width=0.5),
+    # shm with a T-Net 1.5x as wide (0.77 M parameters, about twice the time): the offline candidate for #23, grown
+    # from shm's weights (models/widen.py); one T-Net pass of it costs what shm's two do.
+    "shm-wide": SHMConfig(tnet_width=1.5),
     # Leaner for live use on 2 cores: T-Net decoder to /4; M-Net with expansion 2, down to /4 only, and a sub-pixel
     # head, each where bench showed the time going (timings in the model card).
     "shm-lite": SHMConfig(tnet_head_stride=4, mnet_expand=2, mnet_levels=2, mnet_head="shuffle"),

@@ -15,7 +15,7 @@ from .argtypes import number_in
 
 STAGES = ("tnet", "mnet", "e2e", "refine")
 # The registry's presets (a test keeps them equal), named without torch; the -plate ones see a clean plate too.
-MODELS = ("shm", "shm-lite", "shm-tiny", "shm-plate", "shm-lite-plate", "shm-tiny-plate")
+MODELS = ("shm", "shm-lite", "shm-tiny", "shm-wide", "shm-plate", "shm-lite-plate", "shm-tiny-plate", "shm-wide-plate")
 
 
 def add_parser(sub) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import random
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from ..errors import InputError, SettingsError
 from ..models import WeightsError, create_model, save_weights
 from ..models.plate import widen_state
 from ..models.registry import float_state, read_weights, same_architecture
+from ..models.widen import widen_tnet_state
 from ..models.shm import fuse_alpha
 from .data import PersonSampler, load_cached, make_sample, trimap_from_alpha
 from .losses import prediction_loss, trimap_loss
@@ -129,6 +131,15 @@ def load_start(model, path: Path, model_name: str = "shm") -> list[str]:
                              f"{str(exc).strip().splitlines()[0][:200]}") from None
         return []
     own = model.state_dict()
+    saved_config = blob.get("config") or {}
+    if (saved_config.get("tnet_width", model.config.tnet_width) < model.config.tnet_width
+            and {k: v for k, v in saved_config.items() if k != "tnet_width"}
+            == {k: v for k, v in asdict(model.config).items() if k != "tnet_width"}):
+        # a wider T-Net grown from a narrower one: at step 0 the same trimap (models/widen.py)
+        model.load_state_dict(widen_tnet_state(state, own))
+        print(f"from {path} ({blob.get('model')}): the T-Net widened from {saved_config['tnet_width']} to "
+              f"{model.config.tnet_width}, new channels read by zero weights")
+        return []
     # A plate model's first convolutions take the automatic ones with zeros for the plate's channels: at step 0 it
     # gives the automatic matte exactly (models/plate.py).
     fitting, widened = widen_state(state, own)
