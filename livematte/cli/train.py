@@ -50,6 +50,9 @@ def add_stage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--second-person", type=number_in(float, 0.0, 1.0), default=0.0,
                    help="share of composites with a second person pasted in front of the first (groups), 0..1 "
                    "(default: 0)")
+    p.add_argument("--props", type=number_in(float, 0.0, 1.0), default=0.0,
+                   help="share of composites and empty scenes with desk props (monitors, a desk top, small "
+                   "objects), which are not people, 0..1 (default: 0)")
 
 
 def add_label_option(p: argparse.ArgumentParser) -> None:
@@ -84,5 +87,5 @@ def run(args) -> int:
 
     train(args.stage, args.steps, args.size, args.batch, args.lr, args.runs, args.shared, args.model,
           threads=args.threads, export=args.export, name=args.name, init=args.init, close_up=args.close_up,
-          second_person=args.second_person, labels=args.labels)
+          second_person=args.second_person, labels=args.labels, props=args.props)
     return 0

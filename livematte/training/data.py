@@ -20,6 +20,7 @@ from ..foreground import estimate_foreground
 from ..resize import fit_within
 from .camera import jpeg, sensor_noise
 from .plates import cast_shadow, perturb_plate
+from .props import add_props
 from .sampler import PersonSampler  # noqa: F401 - training draws people through it
 
 
@@ -281,14 +282,17 @@ def _place(person: Person, size: int, rng: random.Random, close_up_prob: float):
 
 def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
                 composite_prob: float = 0.7, negative_prob: float = 0.06, close_up_prob: float = 0.0,
-                second_person_prob: float = 0.0, plate: bool = False) -> Sample:
+                second_person_prob: float = 0.0, plate: bool = False, props_prob: float = 0.0) -> Sample:
     """One training sample. ``people``: a list (drawn uniformly) or a ``PersonSampler``. A composite gets a second
-    person in front of the first with ``second_person_prob`` (groups, people overlapping). ``plate``: composites
+    person in front of the first with ``second_person_prob`` (groups, people overlapping), and desk props with
+    ``props_prob`` (``props.add_props``; empty scenes too). ``plate``: composites
     only (their background is known), each with its clean plate (``plates.perturb_plate``) and, at times, the
     person's shadow on the background, which the plate lacks."""
     draw = people if callable(people) else (lambda r: people[r.randrange(len(people))])
     if rng.random() < negative_prob:  # a scene with nobody in it: facades, rooms, streets
         bg = _jitter_colour(_random_background(bgs, size, rng), rng)
+        if props_prob and rng.random() < props_prob:
+            bg = add_props(np.zeros(bg.shape[:2], np.float32), bg, bgs, rng)[1]
         image = _degrade(bg, rng)
         return Sample(image, np.zeros((size, size), np.float32), image, image,
                       perturb_plate(bg, rng) if plate else None)
@@ -316,6 +320,8 @@ def make_sample(people, bgs: list[np.ndarray], size: int, rng: random.Random,
         bg = _jitter_colour(_random_background(bgs, size, rng), rng, 0.5)
         if rng.random() < 0.3:  # defocused background, as behind a webcam subject
             bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(1.5, 5))
+        if props_prob and rng.random() < props_prob:
+            alpha, bg = add_props(alpha, bg, bgs, rng)
         if plate:
             clean = perturb_plate(bg, rng)
             if rng.random() < 0.3:

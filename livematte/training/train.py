@@ -33,10 +33,11 @@ STAGE_PARAMETERS = {"tnet": "tnet", "mnet": "mnet", "refine": "mnet", "e2e": Non
 TNET_BAND = 0.02  # unknown band half-width, as a fraction of the sample size
 
 
-def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0, second_person=0.0, plate=False):
-    """``plate``: composites with their clean plates (a plate model's batches), under "plate"."""
+def batch(people, bgs, size, n, rng, mnet_bands=False, close_up=0.0, second_person=0.0, plate=False, props=0.0):
+    """``plate``: composites with their clean plates (a plate model's batches), under "plate"; ``props``: the
+    share of composites with desk props."""
     samples = [make_sample(people, bgs, size, rng, close_up_prob=close_up, second_person_prob=second_person,
-                           plate=plate) for _ in range(n)]
+                           plate=plate, props_prob=props) for _ in range(n)]
     fixed_band = max(2, round(size * TNET_BAND))
     tri = [trimap_from_alpha(s.alpha, rng.randint(2, max(3, size // 12)) if mnet_bands else fixed_band)
            for s in samples]
@@ -156,7 +157,8 @@ def load_start(model, path: Path, model_name: str = "shm") -> list[str]:
 def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: Path, shared: Path,
           model_name: str = "shm", ckpt_every: int = 50, val_every: int = 250, seed: int = 0,
           threads: int | None = None, export: Path | None = None, name: str | None = None,
-          init: Path | None = None, close_up: float = 0.0, second_person: float = 0.0, labels: str = "pseudo"):
+          init: Path | None = None, close_up: float = 0.0, second_person: float = 0.0, labels: str = "pseudo",
+          props: float = 0.0):
     if threads:
         torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -175,10 +177,11 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
         if ck.get("labels", "pseudo") != labels:
             raise SettingsError(f"{ckpt_path} was trained with --labels {ck.get('labels', 'pseudo')}, not {labels}: "
                                 "give the same value to resume it, or --name to start a new run")
-        trained_close_up = ck.get("close_up", 0.0)  # checkpoints from before the option: none
-        if trained_close_up != close_up:  # a resumed run keeps its sample mix
-            raise SettingsError(f"{ckpt_path} was trained with --close-up {trained_close_up}, not {close_up}: "
-                                "give the same value to resume it, or --name to start a new run")
+        for option, value in (("close-up", close_up), ("props", props)):  # a resumed run keeps its sample mix
+            trained = ck.get(option.replace("-", "_"), 0.0)  # checkpoints from before the option: none
+            if trained != value:
+                raise SettingsError(f"{ckpt_path} was trained with --{option} {trained}, not {value}: give the same "
+                                    "value to resume it, or --name to start a new run")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         start = ck["step"]
@@ -221,7 +224,7 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     def save_checkpoint():
         save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                      "py_rng": random.getstate(), "stage": stage, "size": size, "close_up": close_up,
-                     "second_person": second_person, "labels": labels}, ckpt_path)
+                     "second_person": second_person, "labels": labels, "props": props}, ckpt_path)
 
     rng = random
     t0 = time.time()
@@ -229,7 +232,7 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
     try:
         while step < steps:
             b = {k: v.to(device) for k, v in batch(sampler, bgs, size, batch_size, rng, stage == "mnet",
-                                                   close_up, second_person, plate).items()}
+                                                   close_up, second_person, plate, props).items()}
             # cosine decay over the stage, floor at 5 %
             for g in opt.param_groups:
                 g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, step / steps))))
@@ -258,5 +261,6 @@ def train(stage: str, steps: int, size: int, batch_size: int, lr: float, runs: P
                      meta={"stage": stage, "steps": step, "size": size, "recipe": "scripts/train.sh",
                            **({"init": str(init)} if init else {}), **({"close_up": close_up} if close_up else {}),
                            **({"second_person": second_person} if second_person else {}),
+                           **({"props": props} if props else {}),
                            **({"labels": labels} if labels != "pseudo" else {})})
         print(f"exported {export}")
