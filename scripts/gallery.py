@@ -5,12 +5,14 @@
 
 One PNG per group, a row per picture: the picture, then each model's composite over a flat grey-green (halos and
 ghosts show there), then the label when there is one. Groups: the held-out poses (raised arms, sitting, dancing),
-scenes (groups, sitting, action), real-alpha portraits (close-ups), and frames of every clip in ../shared/data/video
-(desks, windows, full body). Needs ../shared; nothing is written to the repository.
+scenes (groups, sitting, action), real-alpha portraits (close-ups), desks (those portraits and poses with synthetic
+desk props: monitors, a desk top, small objects, seed 23; no real desk clip is in ../shared), and frames of every clip
+in ../shared/data/video (windows, full body). A candidate's model is the one its weights file names. Needs ../shared; nothing is written to the repository.
 """
 from __future__ import annotations
 
 import argparse
+import random
 from pathlib import Path
 
 import cv2
@@ -19,7 +21,9 @@ import numpy as np
 from livematte import EngineConfig, Matter
 from livematte.evaluate import group_data
 from livematte.media import VideoReader, write_image
+from livematte.models.registry import read_weights
 from livematte.peers import PeerModel
+from livematte.training.props import add_props
 
 ROW_HEIGHT = 200
 KEY = np.array([110, 160, 110], np.float32)  # a flat colour none of the backgrounds has: what is kept shows
@@ -45,6 +49,21 @@ def clip_frames(shared: Path, every_s: float = 2.0) -> list[np.ndarray]:
     return frames
 
 
+def desk_scenes(groups: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The portraits' and poses' pictures with desk props in front of and behind the person (a fixed seed): what
+    the props hide leaves the label."""
+    rng = random.Random(23)
+    scenes = []
+    for rgb, mask in groups["portraits"] + groups["poses"][::3]:
+        size = min(rgb.shape[:2])
+        rgb, mask = rgb[:size, :size], mask[:size, :size].astype(np.float32)
+        alpha, scene = add_props(mask, rgb, [rgb for rgb, _ in groups["poses"]], rng)
+        # the props were drawn into the background: paste the person over it where the props did not hide it
+        a = alpha[..., None]
+        scenes.append(((rgb * a + scene * (1 - a)).astype(np.uint8), alpha > 0.5))
+    return scenes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=Path("../shared"))
@@ -53,10 +72,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     models = {"shipped": Matter(EngineConfig.offline().replace(smoothing="none"))}
-    models.update({w.stem: Matter(EngineConfig.offline().replace(smoothing="none", weights=w)) for w in a.weights})
+    models.update({w.stem: Matter(EngineConfig.offline().replace(smoothing="none", weights=w,
+                                                                 model=read_weights(w)["model"]))
+                   for w in a.weights})
     models.update({p.stem: PeerModel(p) for p in a.peer})
     groups = {g: [(rgb, mask) for rgb, mask in group_data(a.shared, g).photos] for g in ("poses", "scenes",
                                                                                       "portraits")}
+    groups["desks"] = desk_scenes(groups)
     groups["clips"] = [(rgb, None) for rgb in clip_frames(a.shared)]
     a.out.mkdir(parents=True, exist_ok=True)
     print("columns: picture | " + " | ".join(models) + " | label")
