@@ -123,11 +123,11 @@ def test_train_verb_passes_every_stage_option_on(tmp_path, monkeypatch, capsys):
     init.write_bytes(b"")
     argv = ["train", "e2e", "--steps", "7", "--size", "128", "--batch", "3", "--lr", "5e-4", "--runs", str(tmp_path),
             "--shared", str(tmp_path), "--model", "shm-lite", "--threads", "1", "--export", str(tmp_path / "o.pt"),
-            "--name", "cycle2", "--init", str(init), "--close-up", "0.15", "--second-person", "0.2"]
+            "--name", "cycle2", "--init", str(init), "--close-up", "0.15", "--second-person", "0.2", "--props", "0.1"]
     assert main(argv) == 0
     assert seen["args"] == ("e2e", 7, 128, 3, 5e-4, tmp_path, tmp_path, "shm-lite")
     assert seen["kwargs"] == {"threads": 1, "export": tmp_path / "o.pt", "name": "cycle2", "init": init,
-                              "close_up": 0.15, "second_person": 0.2, "labels": "pseudo"}
+                              "close_up": 0.15, "second_person": 0.2, "labels": "pseudo", "props": 0.1}
     init.unlink()
     monkeypatch.undo()  # the real train() tells a missing --init before any work
     assert main(argv) == 2 and "--init: no such file" in capsys.readouterr().err
