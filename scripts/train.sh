@@ -52,7 +52,12 @@ python -m livematte.training.average --model shm-lite runs/shm_lite2.pt runs/shm
    -o runs/shm_lite_soup.pt
 # As shm's last stage: the M-Net alone on the trimaps of the (frozen) T-Net.
 $L refine --name lite_refine --init runs/shm_lite_soup.pt     --steps 900  --size 256 --batch 12 --lr 5e-4 \
-   --close-up 0.15 --export models/weights/shm-lite.pt
+   --close-up 0.15 --export runs/shm_lite_s14.pt
+# v2 (#23): end to end on every labelled source with RVM's edges and desk props; shipped: the average with its start.
+$L e2e --name lite_v2 --init runs/shm_lite_s14.pt --steps 1500 --size 256 --batch 12 --lr 2e-4 --close-up 0.15 \
+   --second-person 0.15 --labels edges --props 0.15 --export runs/shm_lite_v2.pt
+python -m livematte.training.average --model shm-lite runs/shm_lite_s14.pt runs/shm_lite_v2.pt \
+   -o models/weights/shm-lite.pt
 # Clean-plate models (#24; not yet run): the automatic weights with the first convolutions widened by zeros for the
 # plate's channels (at step 0 they give the automatic matte exactly), trained end to end on composites with
 # perturbed plates (livematte/training/plates.py): shm-plate at 256 then 320 px, shm-lite-plate at 256 px.
