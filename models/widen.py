@@ -55,17 +55,16 @@ def widen_tnet_state(narrow: dict[str, torch.Tensor], wide: dict[str, torch.Tens
         if not name.startswith("tnet.") or saved.ndim != target.ndim or saved.shape[2:] != target.shape[2:]:
             raise ValueError(f"{name}: {tuple(saved.shape)} cannot widen to {tuple(target.shape)}")
         m = _FUSE.match(name)
-        # fuse.0 is depthwise over the concatenation (its dim 0); fuse.1 reads the concatenation (its dim 1)
-        split0 = splits[m.group(1)] if m and m.group(2) == "0" else None
-        split1 = splits[m.group(1)] if m and m.group(2) == "1" and saved.ndim == 4 else None
-        rows = _channel_map(saved.shape[0], target.shape[0], split0) if saved.ndim else None
+        split = splits[m.group(1)] if m else None
+        # fuse.0 is depthwise over the concatenation (its rows); fuse.1 reads the concatenation (its columns)
+        rows = _channel_map(saved.shape[0], target.shape[0], split if m and m.group(2) == "0" else None)
         grown = target.clone()
         if saved.ndim == 4 and saved.shape[1] != target.shape[1]:  # a convolution reading new channels
-            cols = _channel_map(saved.shape[1], target.shape[1], split1)
+            cols = _channel_map(saved.shape[1], target.shape[1], split if m and m.group(2) == "1" else None)
             grown[rows] = 0.0  # the old channels read nothing from the new ones...
             grown[rows[:, None], cols[None, :]] = saved  # ...and what they read before, as before
             # the new channels' own rows keep the random init: only the next layers' zero columns read them
-        elif saved.ndim >= 1:
+        else:
             grown[rows] = saved
         out[name] = grown
     return out

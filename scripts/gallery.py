@@ -7,7 +7,8 @@ One PNG per group, a row per picture: the picture, then each model's composite o
 ghosts show there), then the label when there is one. Groups: the held-out poses (raised arms, sitting, dancing),
 scenes (groups, sitting, action), real-alpha portraits (close-ups), desks (those portraits and poses with synthetic
 desk props: monitors, a desk top, small objects, seed 23; no real desk clip is in ../shared), and frames of every clip
-in ../shared/data/video (windows, full body). A candidate's model is the one its weights file names. Needs ../shared; nothing is written to the repository.
+in ../shared/data/video (windows, full body). A candidate's model is the one its weights file names. Needs
+../shared; nothing is written to the repository.
 """
 from __future__ import annotations
 
@@ -53,11 +54,12 @@ def desk_scenes(groups: dict) -> list[tuple[np.ndarray, np.ndarray]]:
     """The portraits' and poses' pictures with desk props in front of and behind the person (a fixed seed): what
     the props hide leaves the label."""
     rng = random.Random(23)
+    textures = [rgb for rgb, _ in groups["poses"]]
     scenes = []
     for rgb, mask in groups["portraits"] + groups["poses"][::3]:
         size = min(rgb.shape[:2])
         rgb, mask = rgb[:size, :size], mask[:size, :size].astype(np.float32)
-        alpha, scene = add_props(mask, rgb, [rgb for rgb, _ in groups["poses"]], rng)
+        alpha, scene = add_props(mask, rgb, textures, rng)
         # the props were drawn into the background: paste the person over it where the props did not hide it
         a = alpha[..., None]
         scenes.append(((rgb * a + scene * (1 - a)).astype(np.uint8), alpha > 0.5))

@@ -16,7 +16,6 @@ def test_props_in_front_hide_the_person_and_the_composite_still_adds_up():
     bgs = _textured_backgrounds()
     alpha = np.zeros((96, 96), np.float32)
     alpha[10:96, 30:66] = 1.0  # a body leaving the frame at the bottom, where the desk goes
-    fg = np.full((96, 96, 3), 200, np.uint8)
     hidden = 0
     for seed in range(40):
         bg = np.full((96, 96, 3), 90, np.uint8)

@@ -13,7 +13,7 @@ import json
 import os
 import random
 import time
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -132,13 +132,12 @@ def load_start(model, path: Path, model_name: str = "shm") -> list[str]:
                              f"{str(exc).strip().splitlines()[0][:200]}") from None
         return []
     own = model.state_dict()
-    saved_config = blob.get("config") or {}
-    if (saved_config.get("tnet_width", model.config.tnet_width) < model.config.tnet_width
-            and {k: v for k, v in saved_config.items() if k != "tnet_width"}
-            == {k: v for k, v in asdict(model.config).items() if k != "tnet_width"}):
+    saved_width = (blob.get("config") or {}).get("tnet_width", model.config.tnet_width)
+    if (saved_width < model.config.tnet_width
+            and same_architecture(blob, replace(model.config, tnet_width=saved_width))):
         # a wider T-Net grown from a narrower one: at step 0 the same trimap (models/widen.py)
         model.load_state_dict(widen_tnet_state(state, own))
-        print(f"from {path} ({blob.get('model')}): the T-Net widened from {saved_config['tnet_width']} to "
+        print(f"from {path} ({blob.get('model')}): the T-Net widened from {saved_width} to "
               f"{model.config.tnet_width}, new channels read by zero weights")
         return []
     # A plate model's first convolutions take the automatic ones with zeros for the plate's channels: at step 0 it
