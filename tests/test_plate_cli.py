@@ -95,9 +95,13 @@ def test_image_with_a_plate_and_plate_errors(locked_off, tmp_path, capsys):
     assert err.count("livematte: error:") == 3 and "Traceback" not in err
 
 
-def test_a_plate_without_trained_plate_weights_is_a_clear_error(locked_off, tmp_path, capsys):
+def test_a_plate_without_trained_plate_weights_is_a_clear_error(locked_off, tmp_path, capsys, monkeypatch):
+    from livematte.models import registry
+
     clip, png, _ = locked_off
-    # shm-plate ships; shm-lite-plate does not yet
+    shipped = registry.default_weights_path  # a checkout whose plate weights are missing: the automatic ones only
+    monkeypatch.setattr(registry, "default_weights_path",
+                        lambda name: tmp_path / f"{name}.pt" if name.endswith("-plate") else shipped(name))
     assert main(["video", str(clip), "-o", str(tmp_path / "o.mp4"), "--plate", str(png), "--model", "shm-lite",
                  "--tnet-size", "64", "--mnet-size", "64", "--tnet-passes", "1", "--no-progress"]) == 2
     err = capsys.readouterr().err
