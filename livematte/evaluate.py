@@ -174,7 +174,8 @@ COLUMNS = [("model", "model", "{}"), ("iou", "IoU ↑", "{:.3f}"), ("iou_close_u
            ("sad", "SAD ↓", "{:.2f}"),
            ("mse", "MSE ↓", "{:.4f}"), ("grad", "Grad ↓", "{:.2f}"), ("conn", "Conn ↓", "{:.2f}"),
            ("flicker", "flicker ‰ ↓", "{:.2f}"), ("edge_flicker", "edge flicker ‰ ↓", "{:.2f}"),
-           ("ms_640x480", "ms @640×480 ↓", "{:.1f}")]
+           ("ms_640x480", "ms @640×480 ↓", "{:.1f}"),
+           ("plate_used", "clip frames on the plate", "{:.0%}")]
 
 
 GROUP_KEYS = ("iou", "sad", "mse", "grad")  # the later groups' columns in the table

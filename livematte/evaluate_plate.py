@@ -118,14 +118,18 @@ def evaluate_plate_model(name: str, model, data: PlateEvalData, plate: bool) -> 
             model.set_plate(data.clip_plate)
         total = soft = n = n_soft = 0.0
         prev = None
+        on_plate = 0  # frames the plate model ran: the mismatch check may fall back to the automatic one
         for rgb in data.clip:
             alpha = model(rgb)
+            on_plate += plate and model.plate_status == "fits"
             if prev is not None:
                 t, s, c, cs = metrics.flicker(prev[1], alpha, metrics.static_pixels(prev[0], rgb))
                 total, soft, n, n_soft = total + t, soft + s, n + c, n_soft + cs
             prev = (rgb, alpha)
         row["flicker"] = 1000 * total / max(n, 1)
         row["edge_flicker"] = 1000 * soft / max(n_soft, 1)
+        if plate:
+            row["plate_used"] = on_plate / len(data.clip)
     if plate:
         model.set_plate(None)
     return row

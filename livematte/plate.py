@@ -30,6 +30,10 @@ MISMATCH_LEVEL = 0.08       # of full scale
 CHANGED_SHARE, FITS_SHARE = 0.15, 0.08  # share of disagreeing background pixels: enter / leave "changed"
 CHANGED_FRAMES, FITS_FRAMES = 2, 5       # frames in a row needed to enter / leave it (hysteresis)
 MIN_BACKGROUND = 0.05       # fewer background pixels than this share: no judgement, the state stays
+# A pixel this bright in any channel, in the frame or the plate, is clipped (a window, a lamp, the sky): its true
+# colour is unknown, and a gain does not map a clipped plate onto the frame, so it is not judged. Without this a
+# plate taken 1/3 stop brighter of a bright scene disagreed on 40 % of the background and was called changed.
+CLIPPED = 0.98
 
 
 def check_plate(rgb) -> np.ndarray:
@@ -68,11 +72,12 @@ def background_mask(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def mismatch(frame_small: np.ndarray, plate_small: np.ndarray, background: np.ndarray) -> float | None:
-    """Share of ``background`` pixels whose colour disagrees with the plate after a per-channel gain and offset
-    fit (least squares); None when too few background pixels are left to judge."""
-    if background.mean() < MIN_BACKGROUND:
+    """Share of ``background`` pixels, clipped ones left out, whose colour disagrees with the plate after a
+    per-channel gain and offset fit (least squares); None when too few are left to judge."""
+    judged = background & (frame_small < CLIPPED).all(axis=2) & (plate_small < CLIPPED).all(axis=2)
+    if judged.mean() < MIN_BACKGROUND:
         return None
-    f, p = frame_small[background], plate_small[background]  # n×3
+    f, p = frame_small[judged], plate_small[judged]  # n×3
     fitted = np.empty_like(p)
     for c in range(3):
         design = np.stack([p[:, c], np.ones_like(p[:, c])], axis=1)

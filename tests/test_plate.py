@@ -147,6 +147,21 @@ def test_small_changes_fit_and_another_background_does_not():
     assert mismatch(small_copy(other), small_copy(plate), everywhere) > CHANGED_SHARE
 
 
+def test_a_plate_with_clipped_highlights_fits_and_a_moved_camera_still_shows():
+    # a bright window in the upper half; the plate taken a third of a stop brighter clips it to white
+    room = scene(240, 320).astype(np.float32)
+    room[:120] = 200 + room[:120] * 0.2
+    frame = np.clip(room, 0, 255).astype(np.uint8)
+    plate = np.clip(room * 1.25, 0, 255).astype(np.uint8)
+    assert (small_copy(plate)[:20] >= 0.98).all(axis=2).mean() > 0.9  # the window (top rows) is clipped in the plate
+    everywhere = np.ones(small_copy(plate).shape[:2], bool)
+    assert mismatch(small_copy(frame), small_copy(plate), everywhere) < FITS_SHARE
+    moved = np.roll(frame, 40, axis=1)
+    assert mismatch(small_copy(moved), small_copy(plate), everywhere) > CHANGED_SHARE
+    white = np.full_like(plate, 255)  # nothing left to judge: no verdict, the monitor keeps its state
+    assert mismatch(small_copy(frame), small_copy(white), everywhere) is None
+
+
 def test_mismatch_ignores_the_person_and_needs_background():
     frames, alphas, plate = shifted_clip()
     shape = small_copy(plate).shape[:2]
@@ -235,3 +250,21 @@ def test_on_real_backgrounds_perturbed_plates_fit_and_a_moved_camera_does_not(sh
         moved.append(mismatch(small_copy(shifted), plate, everywhere))
     assert max(fits) < FITS_SHARE
     assert np.median(moved) > CHANGED_SHARE
+
+
+def test_the_plate_evaluations_clip_stays_on_its_plate(shared):
+    # its plate was drawn brighter, with the sky clipped to white on half the pixels: once taken for a changed
+    # background, which made the clip's flicker figures automatic mode's
+    from livematte import Matter
+    from livematte.config import EngineConfig
+    from livematte.evaluate_plate import plate_data
+
+    data = plate_data(shared)
+    assert (small_copy(data.clip_plate) >= 0.98).any(axis=2).mean() > 0.3
+    matter = Matter(EngineConfig.live())
+    matter.set_plate(data.clip_plate)
+    fits = []
+    for frame in data.clip:
+        matter(frame)
+        fits.append(matter.plate_status == "fits")
+    assert all(fits)

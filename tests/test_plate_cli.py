@@ -188,7 +188,8 @@ def test_plate_eval_rows_with_and_without_the_plate(tiny_matter_factory):
             evaluate_plate_model("ours", matter, data, plate=False)]
     assert matter.plate_status == "off"  # left in automatic mode
     assert all({"iou", "sad", "mse", "grad", "conn", "flicker", "edge_flicker"} <= set(r) for r in rows)
-    assert "ours + plate" in markdown_table(rows)
+    assert rows[0]["plate_used"] == 1.0 and "plate_used" not in rows[1]  # the clip's plate fits all along
+    assert "ours + plate" in markdown_table(rows) and "| 100% |" in markdown_table(rows)
 
 
 def test_bench_plate_row_and_its_ratio(tiny_matter_factory, capsys):
