@@ -40,6 +40,7 @@ def main() -> int:
     p.add_argument("--background", default=BACKGROUND)
     p.add_argument("--seed", type=int, default=6, help="draws the desk props and the plate's perturbations")
     p.add_argument("--plate-weights", default="default")
+    p.add_argument("--live", action="store_true", help="the live engine (shm-lite and its plate model)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "plate.png")
     a = p.parse_args()
 
@@ -69,7 +70,8 @@ def main() -> int:
     frame = _composite(fg_full, a_full, bg)
     plate = perturb_plate(bg, rng)
 
-    config = EngineConfig.offline().replace(smoothing="none", plate_weights=a.plate_weights)
+    config = (EngineConfig.live() if a.live else EngineConfig.offline()).replace(smoothing="none",
+                                                                               plate_weights=a.plate_weights)
     automatic = Matter(config)(frame)
     with_plate = Matter(config)
     with_plate.set_plate(plate)

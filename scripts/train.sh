@@ -58,9 +58,10 @@ $L e2e --name lite_v2 --init runs/shm_lite_s14.pt --steps 1500 --size 256 --batc
    --second-person 0.15 --labels edges --props 0.15 --export runs/shm_lite_v2.pt
 python -m livematte.training.average --model shm-lite runs/shm_lite_s14.pt runs/shm_lite_v2.pt \
    -o models/weights/shm-lite.pt
-# Clean-plate models (#24; not yet run): the automatic weights with the first convolutions widened by zeros for the
-# plate's channels (at step 0 they give the automatic matte exactly), trained end to end on composites with
-# perturbed plates (livematte/training/plates.py): shm-plate at 256 then 320 px, shm-lite-plate at 256 px.
+# Clean-plate models (#24; run in sessions 15-16, they made the shipped files): the automatic weights with the
+# first convolutions widened by zeros for the plate's channels (at step 0 they give the automatic matte exactly),
+# trained end to end on composites with perturbed plates (livematte/training/plates.py): shm-plate at 256 then
+# 320 px, shm-lite-plate at 256 px.
 P="$T --model shm-plate"
 $P e2e --name plate_e2e    --init runs/shm_step8.pt --steps 2000 --size 256 --batch 12 --lr 3e-4 \
    --close-up 0.15 --second-person 0.15 --export runs/shm_plate256.pt
