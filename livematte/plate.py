@@ -30,9 +30,11 @@ MISMATCH_LEVEL = 0.08       # of full scale
 CHANGED_SHARE, FITS_SHARE = 0.15, 0.08  # share of disagreeing background pixels: enter / leave "changed"
 CHANGED_FRAMES, FITS_FRAMES = 2, 5       # frames in a row needed to enter / leave it (hysteresis)
 MIN_BACKGROUND = 0.05       # fewer background pixels than this share: no judgement, the state stays
-# A pixel this bright in any channel, in the frame or the plate, is clipped (a window, a lamp, the sky): its true
-# colour is unknown, and a gain does not map a clipped plate onto the frame, so it is not judged. Without this a
-# plate taken 1/3 stop brighter of a bright scene disagreed on 40 % of the background and was called changed.
+# A channel this bright (a window, a lamp, the sky) is clipped: its true value is at least what it shows. The gain and
+# offset are fitted where neither picture is clipped (a clipped plate pulled the fit off: a plate taken 1/3 stop
+# brighter of a bright scene disagreed on 40 % of the background), and a clipped channel is judged one-sided: it
+# disagrees only when the other picture says it must be darker. The clipped masks are grown by a pixel, since the
+# small copy's blur leaves a rim just under the threshold.
 CLIPPED = 0.98
 
 
@@ -72,20 +74,32 @@ def background_mask(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def mismatch(frame_small: np.ndarray, plate_small: np.ndarray, background: np.ndarray) -> float | None:
-    """Share of ``background`` pixels, clipped ones left out, whose colour disagrees with the plate after a
-    per-channel gain and offset fit (least squares); None when too few are left to judge."""
-    judged = background & (frame_small < CLIPPED).all(axis=2) & (plate_small < CLIPPED).all(axis=2)
-    if judged.mean() < MIN_BACKGROUND:
+    """Share of ``background`` pixels whose colour disagrees with the plate after a per-channel gain and offset fit
+    (least squares; clipped channels judged one-sided, see ``CLIPPED``); None when too few are left to judge."""
+    if background.mean() < MIN_BACKGROUND:
         return None
-    f, p = frame_small[judged], plate_small[judged]  # n×3
-    fitted = np.empty_like(p)
+    grow = np.ones((3, 3), np.uint8)
+    clipped_f, clipped_p = ((cv2.dilate((x >= CLIPPED).astype(np.uint8), grow) > 0)[background]
+                            for x in (frame_small, plate_small))
+    f, p = frame_small[background], plate_small[background]  # n×3
+    fit = ~(clipped_f | clipped_p).any(axis=1)
+    residual = np.empty_like(f)
+    fitted_any = fit.mean() * background.mean() >= MIN_BACKGROUND
     for c in range(3):
-        design = np.stack([p[:, c], np.ones_like(p[:, c])], axis=1)
-        (gain, offset), *_ = np.linalg.lstsq(design, f[:, c], rcond=None)
-        gain = float(np.clip(gain, 0.25, 4.0))  # a flat plate fits anything by a zero gain: keep it a camera's
-        fitted[:, c] = gain * p[:, c] + float(np.mean(f[:, c] - gain * p[:, c]))
-    residual = np.abs(f - fitted).max(axis=1)
-    return float((residual > MISMATCH_LEVEL).mean())
+        gain, offset = 1.0, 0.0  # nothing unclipped to fit on: as the camera took it
+        if fitted_any:
+            design = np.stack([p[fit, c], np.ones_like(p[fit, c])], axis=1)
+            (gain, _), *_ = np.linalg.lstsq(design, f[fit, c], rcond=None)
+            gain = float(np.clip(gain, 0.25, 4.0))  # a flat plate fits anything by a zero gain: keep it a camera's
+            offset = float(np.mean(f[fit, c] - gain * p[fit, c]))
+        fitted = gain * p[:, c] + offset
+        # with no fit the exposure is unknown (a plate white almost everywhere): only a frame clipped where the plate
+        # is darker is judged (a white-out, a lamp switched on)
+        r = np.abs(f[:, c] - fitted) if fitted_any else np.zeros_like(fitted)
+        r = np.where(clipped_f[:, c], np.maximum(f[:, c] - fitted, 0), r)  # the frame is at least f
+        r = np.where(clipped_p[:, c], np.maximum(fitted - f[:, c], 0) if fitted_any else 0, r)  # the plate at least p
+        residual[:, c] = np.where(clipped_f[:, c] & clipped_p[:, c], 0, r)
+    return float((residual.max(axis=1) > MISMATCH_LEVEL).mean())
 
 
 class PlateMonitor:

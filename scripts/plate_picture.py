@@ -6,7 +6,7 @@ model's known mistake; the plate tells it apart because it was there before the 
 The picture is a composite, so the plate is known: it is the office with its props passed through the evaluation's
 camera perturbations (``perturb_plate``), as a real plate would differ from the frames. ``--seed`` draws both. The
 sources allow redistribution: Clothing Co-Parsing (Apache-2.0) and line/abc-virtual-background-maker's office photo
-(Apache-2.0 repository, an Unsplash photo). ``--plate-weights`` shows a plate model that does not ship yet.
+(Apache-2.0 repository, an Unsplash photo). ``--plate-weights`` shows another plate model, ``--live`` the live engine.
 """
 import argparse
 import random
@@ -24,7 +24,7 @@ SIDE, HEIGHT, BACKDROP = 480, 320, (40, 160, 90)
 
 
 def main() -> int:
-    from livematte import Matter
+    from livematte import Matter, metrics
     from livematte.composite import cover_resize
     from livematte.config import EngineConfig
     from livematte.datasets import person_paths
@@ -50,8 +50,8 @@ def main() -> int:
     # webcam framing: head to waist, standing at a desk, a little off centre
     ys, xs = np.nonzero(alpha > 0.5)
     top, bottom = ys.min(), ys.min() + round(0.5 * (ys.max() - ys.min()))
-    mid, half = (xs.min() + xs.max()) // 2, bottom - top
-    crop = slice(top, bottom), slice(max(0, mid - half), mid + half)
+    mid, side = (xs.min() + xs.max()) // 2, bottom - top  # twice as wide as tall, cut at the photo's sides
+    crop = slice(top, bottom), slice(max(0, mid - side), mid + side)
     fg = estimate_foreground(rgb, alpha)[crop]
     alpha = alpha[crop]
     scale = 0.9 * SIDE / alpha.shape[0]
@@ -90,9 +90,7 @@ def main() -> int:
     a.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(a.out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
     for name, m in (("automatic", automatic), ("clean plate", plated)):
-        iou = ((m > 0.5) & (a_full > 0.5)).sum() / max(1, ((m > 0.5) | (a_full > 0.5)).sum())
-        sad = np.abs(m - a_full).sum() / 1000
-        print(f"{name}: IoU {iou:.3f}, SAD {sad:.2f}")
+        print(f"{name}: IoU {metrics.iou(m, a_full > 0.5):.3f}, SAD {metrics.sad(m, a_full):.2f}")
     print(f"wrote {a.out} ({a.out.stat().st_size // 1024} KB)")
     return 0
 

@@ -158,8 +158,18 @@ def test_a_plate_with_clipped_highlights_fits_and_a_moved_camera_still_shows():
     assert mismatch(small_copy(frame), small_copy(plate), everywhere) < FITS_SHARE
     moved = np.roll(frame, 40, axis=1)
     assert mismatch(small_copy(moved), small_copy(plate), everywhere) > CHANGED_SHARE
-    white = np.full_like(plate, 255)  # nothing left to judge: no verdict, the monitor keeps its state
-    assert mismatch(small_copy(frame), small_copy(white), everywhere) is None
+    white = np.full_like(plate, 255)  # a white-out plate: its exposure is unknown, so nothing tells it is wrong
+    assert mismatch(small_copy(frame), small_copy(white), everywhere) < FITS_SHARE
+
+
+def test_a_white_out_in_the_frame_is_a_change():
+    # a lamp switched on, the sun on the wall: a large part of the frame clipped where the plate has texture
+    room = scene(240, 320)
+    lit = room.copy()
+    lit[:150] = 255
+    everywhere = np.ones(small_copy(room).shape[:2], bool)
+    assert mismatch(small_copy(lit), small_copy(room), everywhere) > CHANGED_SHARE
+    assert mismatch(small_copy(np.full_like(room, 255)), small_copy(room), everywhere) > CHANGED_SHARE
 
 
 def test_mismatch_ignores_the_person_and_needs_background():
