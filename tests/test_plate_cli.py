@@ -192,6 +192,34 @@ def test_plate_eval_rows_with_and_without_the_plate(tiny_matter_factory):
     assert "ours + plate" in markdown_table(rows) and "| 100% |" in markdown_table(rows)
 
 
+def test_plate_eval_counts_the_clip_frames_on_the_plate():
+    from livematte.evaluate_plate import PlateEvalData, evaluate_plate_model
+
+    class Falls:  # an engine whose mismatch check gives up on the plate after the second frame
+        def __init__(self):
+            self.frames = 0
+            self.plate = None
+
+        def reset(self):
+            self.frames = 0
+
+        def set_plate(self, rgb):
+            self.plate = rgb
+
+        @property
+        def plate_status(self):
+            return "off" if self.plate is None else "fits" if self.frames <= 2 else "changed"
+
+        def __call__(self, rgb):
+            self.frames += 1
+            return np.zeros(rgb.shape[:2], np.float32)
+
+    frames, alphas, plate = shifted_clip(frames=5, shift_at=(99, 99))
+    data = PlateEvalData([(frames[0], alphas[0], plate)], frames, plate)
+    assert evaluate_plate_model("falls", Falls(), data, plate=True)["plate_used"] == 2 / 5
+    assert "plate_used" not in evaluate_plate_model("auto", Falls(), data, plate=False)
+
+
 def test_bench_plate_row_and_its_ratio(tiny_matter_factory, capsys):
     from livematte.bench import format_report, run_bench
 
