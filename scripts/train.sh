@@ -32,7 +32,13 @@ $T e2e --name v2_e2e   --init runs/shm_step8.pt  --steps 1000 --size 320 --batch
 [ -f runs/cache/edges.npz ] || livematte train edges --runs runs
 $T e2e --name v3_edges --init runs/shm_v2_e2e.pt --steps 1000 --size 320 --batch 12 --lr 1.5e-4 \
    --close-up 0.15 --second-person 0.15 --labels edges --export runs/shm_v3_edges.pt
-python -m livematte.training.average runs/shm_step8.pt runs/shm_v3_edges.pt -o models/weights/shm.pt
+python -m livematte.training.average runs/shm_step8.pt runs/shm_v3_edges.pt -o runs/shm_step9.pt
+# Step 10 (#23): twice the webcam close-ups, few desk props; shipped: three parts step 9 to one part the run (the run
+# alone and the even average lost 0.001-0.003 IoU on the photos; model card, session 16).
+$T e2e --name v5_closeup --init runs/shm_step9.pt --steps 1000 --size 320 --batch 12 --lr 1.5e-4 \
+   --close-up 0.3 --second-person 0.15 --labels edges --props 0.05 --export runs/shm_v5_closeup.pt
+python -m livematte.training.average runs/shm_step9.pt runs/shm_v5_closeup.pt -o runs/shm_v5_soup.pt
+python -m livematte.training.average runs/shm_step9.pt runs/shm_v5_soup.pt -o models/weights/shm.pt
 # shm-lite, the live model (T-Net decoder to /4; M-Net with expansion 2, down to /4 only, sub-pixel head). Its
 # first version (commit 8bd8989: the M-Net still went down to /8 and had the full-resolution image head) was trained
 # from the shipped shm weights with T-Net 300, M-Net 400 and end-to-end 2000 steps (that commit's train.sh); the
