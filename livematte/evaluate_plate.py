@@ -121,7 +121,8 @@ def evaluate_plate_model(name: str, model, data: PlateEvalData, plate: bool) -> 
         on_plate = 0  # frames the plate model ran: the mismatch check may fall back to the automatic one
         for rgb in data.clip:
             alpha = model(rgb)
-            on_plate += plate and model.plate_status == "fits"
+            if plate and model.plate_status == "fits":
+                on_plate += 1
             if prev is not None:
                 t, s, c, cs = metrics.flicker(prev[1], alpha, metrics.static_pixels(prev[0], rgb))
                 total, soft, n, n_soft = total + t, soft + s, n + c, n_soft + cs

@@ -83,22 +83,21 @@ def mismatch(frame_small: np.ndarray, plate_small: np.ndarray, background: np.nd
                             for x in (frame_small, plate_small))
     f, p = frame_small[background], plate_small[background]  # n×3
     fit = ~(clipped_f | clipped_p).any(axis=1)
-    residual = np.empty_like(f)
     fitted_any = fit.mean() * background.mean() >= MIN_BACKGROUND
-    for c in range(3):
-        gain, offset = 1.0, 0.0  # nothing unclipped to fit on: as the camera took it
-        if fitted_any:
+    fitted = p.copy()  # nothing unclipped to fit on: as the camera took it
+    if fitted_any:
+        for c in range(3):
             design = np.stack([p[fit, c], np.ones_like(p[fit, c])], axis=1)
             (gain, _), *_ = np.linalg.lstsq(design, f[fit, c], rcond=None)
             gain = float(np.clip(gain, 0.25, 4.0))  # a flat plate fits anything by a zero gain: keep it a camera's
-            offset = float(np.mean(f[fit, c] - gain * p[fit, c]))
-        fitted = gain * p[:, c] + offset
-        # with no fit the exposure is unknown (a plate white almost everywhere): only a frame clipped where the plate
-        # is darker is judged (a white-out, a lamp switched on)
-        r = np.abs(f[:, c] - fitted) if fitted_any else np.zeros_like(fitted)
-        r = np.where(clipped_f[:, c], np.maximum(f[:, c] - fitted, 0), r)  # the frame is at least f
-        r = np.where(clipped_p[:, c], np.maximum(fitted - f[:, c], 0) if fitted_any else 0, r)  # the plate at least p
-        residual[:, c] = np.where(clipped_f[:, c] & clipped_p[:, c], 0, r)
+            fitted[:, c] = gain * p[:, c] + float(np.mean(f[fit, c] - gain * p[fit, c]))
+    d = f - fitted
+    # The frame brighter than the fit says counts unless the plate is clipped (then it may be brighter still); darker
+    # counts unless the frame is clipped. With no fit the exposure is unknown (a plate white almost everywhere): only
+    # a frame clipped where the plate is not counts (a white-out, a lamp switched on).
+    brighter = ~clipped_p if fitted_any else clipped_f & ~clipped_p
+    darker = ~clipped_f if fitted_any else np.zeros_like(clipped_f)
+    residual = np.maximum(d, 0) * brighter + np.maximum(-d, 0) * darker
     return float((residual.max(axis=1) > MISMATCH_LEVEL).mean())
 
 
