@@ -18,7 +18,7 @@ import numpy as np
 from .config import TNET_PASS_STEP, EngineConfig
 from .errors import InputError, SettingsError
 from .onnx_backend import OnnxModel, shipped_graphs
-from .plate import PlateMonitor, check_aspect, check_plate
+from .plate import PlateAligner, PlateMonitor, check_aspect, check_plate
 from .resize import extend_bottom, shrink, working_size
 from .smoothing import TemporalSmoother
 from .upsample import bilinear_upsample, guided_upsample
@@ -72,6 +72,7 @@ class Matter:
         self._coverage: np.ndarray | None = None      # where an automatic plate is known (None: everywhere)
         self._plate_model = self._plate_onnx = self._monitor = None
         self._plate_copies: dict = {}                 # working shapes -> the plate's copies at them
+        self._aligner = PlateAligner()                # the plate moved and coloured onto the frames
         self._frame_shape: tuple[int, int] | None = None
         self._previous: np.ndarray | None = None      # the last matte at the M-Net's size (mismatch detection)
         self.reconfigure((config or EngineConfig()).replace(**settings))
@@ -210,12 +211,14 @@ class Matter:
         """Forget temporal state (call at a cut or when switching sources)."""
         self.smoother.reset()
         self._previous = self._frame_shape = None  # another source may have another size
+        self._aligner.reset()
 
     def set_plate(self, rgb: np.ndarray | None, coverage: np.ndarray | None = None) -> None:
         """Clean-plate mode: ``rgb`` (RGB uint8 H×W×3) is the empty background, at the frames' size or any size of
         their aspect (resized to the working sizes once); None returns to automatic mode. ``coverage`` (bool, the
         plate's H×W): where the plate is known (an automatic plate); elsewhere the automatic matte is used. Loads
         the plate model on first use: ``SettingsError`` when no trained plate weights exist for the model."""
+        self._aligner.reset()
         if rgb is None:
             self._plate = self._coverage = self._monitor = None
             self._plate_copies = {}
@@ -268,11 +271,22 @@ class Matter:
             plates = self._plate_at(H, W, image_m.shape, mc, passes)
             if not self._monitor.update(image_m[:mc], self._previous):
                 plates = None  # the plate stopped fitting: the automatic model, until it fits again
+                self._aligner.reset()
         t1 = time.perf_counter()
         if plates is None:
             alpha, split = self._run(self._onnx or self._torch, image_m, images_t)
         else:
-            alpha, split = self._run(self._plate_onnx or self._plate_torch, image_m, images_t, plates[:2])
+            plate_model = self._plate_onnx or self._plate_torch
+            aligner = self._aligner
+            shift = aligner.shift(image_m[:mc], plates[0][:mc], self._previous)
+            alpha, split = self._run(plate_model, image_m, images_t,
+                                     aligner.copies(plates[0], plates[1], shift, self._monitor.exposure))
+            if aligner.alignment[1] is None and (exposure := self._monitor.exposure_for(alpha[:mc])) is not None:
+                # No matte to align by yet (a first frame, a photo): align by this one's background, and run again.
+                aligner.reset()
+                shift = aligner.shift(image_m[:mc], plates[0][:mc], alpha[:mc])
+                alpha, split = self._run(plate_model, image_m, images_t,
+                                         aligner.copies(plates[0], plates[1], shift, exposure))
             if plates[2] is not None:  # an automatic plate known in part: the automatic matte elsewhere
                 auto, _ = self._run(self._onnx or self._torch, image_m, images_t)
                 alpha = plates[2] * alpha + (1 - plates[2]) * auto

@@ -8,6 +8,9 @@
   gradient and connectivity errors, and IoU at alpha 0.5.
 - Flicker: a synthetic clip of ``CLIP_FRAMES`` frames at 640×480, a held-out person walking across a held-out
   background, Gaussian sensor noise of ``CLIP_NOISE`` levels on every frame; its plate perturbed the same way.
+- Second splits (``EXTRA_GROUPS``), so that no choice is judged on one: the held-out pose cut-outs (as
+  ``livematte eval`` composites them) and the real-alpha webcam portraits, each on held-out backgrounds with perturbed
+  plates and shadows alike (seed ``PLATE_SEED + 1``).
 
 Models without a plate (the automatic mode, the peers, RVM) see the same pictures.
 """
@@ -23,7 +26,7 @@ import numpy as np
 from . import metrics
 from .composite import cover_resize
 from .datasets import group_people, load_split, person_paths
-from .evaluate import COMPOSITE_SIDE, _check_files, _read_grey
+from .evaluate import COMPOSITE_SIDE, _check_files, _read_grey, pose_composite
 from .foreground import estimate_foreground
 from .media import read_image
 from .resize import fit_within
@@ -32,6 +35,7 @@ from .training.plates import cast_shadow, perturb_plate
 PLATE_SEED = 24
 SHADOW_SHARE = 0.3
 CLIP_FRAMES, CLIP_SIZE, CLIP_NOISE = 60, (640, 480), 3.0
+EXTRA_GROUPS = ("poses", "portraits")
 
 
 @dataclass
@@ -95,6 +99,36 @@ def plate_data(shared: Path, limit: int | None = None) -> PlateEvalData:
         data.clip, back = walking_clip(estimate_foreground(rgb, alpha), alpha, bgs[rng.randrange(len(bgs))],
                                        np.random.default_rng(PLATE_SEED))
         data.clip_plate = perturb_plate(back, rng)
+    return data
+
+
+def group_plate_data(shared: Path, group: str, limit: int | None = None) -> PlateEvalData:
+    """The composites of one of ``EXTRA_GROUPS``, with their perturbed plates (no clip)."""
+    split = load_split()
+    people = [person_paths(shared, n) for n in group_people(split, group)][:limit]
+    bg_paths = [shared / "data" / n for n in split["heldout"]["backgrounds"]]
+    _check_files([*(f for person in people for f in (person[0], person[2])), *bg_paths], shared)
+    rng = random.Random(PLATE_SEED + 1)
+    bgs = [read_image(b) for b in bg_paths]
+    data = PlateEvalData()
+    for image_path, _, alpha_path in people:
+        rgb, alpha = read_image(image_path), _read_grey(alpha_path).astype(np.float32) / 255
+        bg = bgs[rng.randrange(len(bgs))]
+        if group == "poses":  # composited as livematte eval does; its background is cover_resize's, so exact
+            comp, alpha = pose_composite(rgb, alpha, bg)
+            back = cover_resize(bg, alpha.shape[::-1])
+        else:
+            back = cover_resize(bg, alpha.shape[::-1])
+            comp = _composite(estimate_foreground(rgb, alpha), alpha, back)
+        side = max(alpha.shape)
+        if side > COMPOSITE_SIDE:
+            size = (round(alpha.shape[1] * COMPOSITE_SIDE / side), round(alpha.shape[0] * COMPOSITE_SIDE / side))
+            comp, back = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (comp, back))
+            alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        if rng.random() < SHADOW_SHARE:  # the shadow on the background only: comp = fg·α + back·(1 − α)
+            shaded = cast_shadow(back, alpha, rng).astype(np.float32) - back
+            comp = (comp + shaded * (1 - alpha[..., None]) + 0.5).clip(0, 255).astype(np.uint8)
+        data.composites.append((comp, alpha, perturb_plate(back, rng)))
     return data
 
 

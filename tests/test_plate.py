@@ -9,8 +9,10 @@ from livematte.errors import InputError, SettingsError
 from livematte.models import create_model
 from livematte.models.plate import widen_state
 from livematte.models.registry import plate_model_name
-from livematte.plate import (CHANGED_SHARE, FITS_SHARE, PLATE_CHANGED, PlateMonitor, average_plate, background_mask,
-                             build_auto_plate, mismatch, refuse_person, small_copy)
+from livematte.plate import (ALIGN_FOLLOW, CHANGED_SHARE, FITS_SHARE, MAX_SHIFT, PLATE_CHANGED, PlateAligner,
+                             PlateMonitor, align_plate,
+                             average_plate, background_mask, build_auto_plate, estimate_shift, fit_exposure, mismatch,
+                             refuse_person, small_copy)
 
 
 def scene(h=120, w=160, seed=0):
@@ -208,6 +210,111 @@ def test_engine_falls_back_to_the_automatic_model_and_recovers(tiny_matter_facto
     assert statuses[:10] == ["fits"] * 10 and set(statuses[12:20]) == {"changed"} and statuses[-1] == "fits"
     assert used[:10] == [True] * 10 and not any(used[13:20]) and used[-1]
     assert PLATE_CHANGED == "background changed: capture again"
+
+
+# -- aligning the plate to the frame ----------------------------------------------------------------------------
+
+def _moved(img, dx, dy):
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(img, m, img.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+@pytest.mark.parametrize("dx,dy", [(2.5, -1.0), (-3.0, 0.5), (0.0, 0.0)])
+def test_the_plates_shift_is_found_with_a_person_in_the_frame(dx, dy):
+    # found on copies of 256 px: within half a pixel of a 640 px frame (the training shifts reach 3 px)
+    big = scene(480, 640)
+    alpha = cv2.resize(person(120, 160, 60), (640, 480))[..., None]
+    frame = (alpha * 250 + (1 - alpha) * big).astype(np.uint8)
+    found = estimate_shift(frame, _moved(big, dx, dy))
+    assert found == pytest.approx((dx, dy), abs=0.6)
+    inner = np.s_[8:-8, 8:-8]
+    error = lambda plate: np.abs(plate[inner].astype(int) - big[inner].astype(int)).mean()  # noqa: E731
+    if (dx, dy) != (0.0, 0.0):  # the texture's own pixel noise stays (interpolation blurs it): the shift's error goes
+        assert error(align_plate(_moved(big, dx, dy), found, None)) < 0.5 * error(_moved(big, dx, dy))
+
+
+def test_the_persons_matte_keeps_the_shift_estimate_on_the_background():
+    # a plain room and a bright person: compared whole, the person's edges pull the estimate off by pixels
+    errors = []
+    for seed in range(4):
+        room = cv2.resize(scene(120, 160, seed=seed), (640, 480), interpolation=cv2.INTER_CUBIC)
+        alpha = cv2.resize(person(120, 160, 60 + 10 * seed), (640, 480))
+        frame = (alpha[..., None] * 250 + (1 - alpha[..., None]) * room).astype(np.uint8)
+        plate = _moved(room, 2.5, -1.0)
+        errors.append([np.hypot(dx - 2.5, dy + 1.0) for dx, dy in (estimate_shift(frame, plate),
+                                                                  estimate_shift(frame, plate, alpha))])
+    whole, masked = np.array(errors).T
+    assert masked.max() < 0.7 and masked.mean() < 0.5 * whole.mean()
+
+
+def test_a_shift_larger_than_a_nudge_is_left_to_the_monitor():
+    big = scene(480, 640)
+    far = 2 * MAX_SHIFT * 640
+    assert estimate_shift(big, _moved(big, far, 0)) == (0.0, 0.0)
+
+
+def test_exposure_fit_maps_the_plate_onto_the_frame_outside_the_person():
+    plate = scene(240, 320)
+    gain, offset = np.float32([1.2, 0.9, 1.05]), np.float32([0.02, -0.01, 0.0])
+    frame = np.clip(plate.astype(np.float32) * gain + offset * 255, 0, 255).astype(np.uint8)
+    alpha = person(240, 320, 160)
+    frame = (alpha[..., None] * 250 + (1 - alpha[..., None]) * frame).astype(np.uint8)
+    small_f, small_p = small_copy(frame), small_copy(plate)
+    fitted = fit_exposure(small_f, small_p, background_mask(alpha, small_p.shape[:2]))
+    assert fitted is not None
+    assert fitted[0] == pytest.approx(gain, abs=0.03) and fitted[1] == pytest.approx(offset, abs=0.015)
+    aligned = align_plate(plate, (0.0, 0.0), fitted)
+    bg = alpha < 0.01
+    assert np.abs(aligned[bg].astype(int) - frame[bg].astype(int)).mean() < 3
+    assert fit_exposure(small_f, small_p, np.zeros(small_p.shape[:2], bool)) is None
+
+
+def test_the_aligner_follows_its_estimates_and_keeps_copies_while_they_hold_still():
+    plate_m, plates_t = scene(48, 64), [scene(32, 40, seed=1)]
+    aligner = PlateAligner()
+    one = (np.float32([1.0, 1.0, 1.0]), np.float32([0.0, 0.0, 0.0]))
+    first = aligner.copies(plate_m, plates_t, (2.0, 0.0), one)
+    assert aligner.alignment[0] == (2.0, 0.0)  # a stream's first estimate as it is
+    again = aligner.copies(plate_m, plates_t, (2.0, 0.0), one)
+    assert again is first  # nothing moved: the same copies
+    aligner.copies(plate_m, plates_t, (0.0, 0.0), one)
+    assert aligner.alignment[0][0] == pytest.approx(2.0 * (1 - ALIGN_FOLLOW))  # followed, not jumped to
+    brighter = (np.float32([1.2, 1.2, 1.2]), one[1])
+    moved = aligner.copies(plate_m, plates_t, aligner.alignment[0], brighter)
+    assert moved is not first and moved[0].mean() > first[0].mean()
+    assert moved[1][0].shape == plates_t[0].shape
+
+
+def test_the_engine_aligns_the_plate_and_fits_a_first_frames_exposure_on_its_own_matte(tiny_matter_factory):
+    frames, alphas, plate = shifted_clip(frames=4, shift_at=(99, 99))
+    matter = tiny_matter_factory()
+    matter.set_plate(np.clip(plate * 1.2, 0, 255).astype(np.uint8))  # taken brighter
+    calls = []
+
+    def truth(image_m):  # the true matte on the M-Net copy's frame rows
+        rows = round(image_m.shape[0] * 120 / (120 + round(120 * matter.config.bottom_context)))
+        alpha = np.zeros(image_m.shape[:2], np.float32)
+        alpha[:rows] = cv2.resize(alphas[0], (image_m.shape[1], rows))
+        return alpha
+
+    def model(backend, image_m, images_t, plates=None):
+        calls.append((image_m, plates))
+        return truth(image_m), {}  # a random-init model's matte says nothing: the true one stands in
+
+    matter._run = model
+    matter(frames[0])
+    assert len(calls) == 2 and all(p is not None for _, p in calls)  # no matte to fit on yet: run, fit, run again
+    gain, _ = matter._aligner.alignment[1]
+    assert gain == pytest.approx(1 / 1.2, abs=0.05)  # the plate is brought back to the frame's exposure
+    image_m = calls[0][0]
+    bg = truth(image_m) < 0.01
+    error = [np.abs(p[0].astype(int) - image_m.astype(int))[bg].mean() for _, p in calls]
+    assert error[1] < 0.5 * error[0]
+    for frame in frames[1:]:
+        matter(frame)
+    assert len(calls) == 5  # then one run a frame, fitted on the previous matte's background
+    matter.reset()
+    assert matter._aligner.alignment is None
 
 
 # -- plates from frames ------------------------------------------------------------------------------------------
