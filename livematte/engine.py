@@ -18,7 +18,8 @@ import numpy as np
 from .config import TNET_PASS_STEP, EngineConfig
 from .errors import InputError, SettingsError
 from .onnx_backend import OnnxModel, shipped_graphs
-from .plate import PlateAligner, PlateMonitor, check_aspect, check_plate
+from .plate import PlateMonitor, check_aspect, check_plate
+from .plate_align import PlateAligner
 from .resize import extend_bottom, shrink, working_size
 from .smoothing import TemporalSmoother
 from .upsample import bilinear_upsample, guided_upsample
@@ -235,7 +236,7 @@ class Matter:
             self._plate_torch = None if self._plate_onnx is not None else self._torch_backend(self._plate_model)
         self._plate, self._plate_copies = plate, {}
         self._coverage = None if coverage is None or coverage.all() else coverage
-        self._monitor = PlateMonitor(plate)
+        self._monitor = PlateMonitor(plate, self._coverage)
 
     @property
     def plate_status(self) -> str:
@@ -269,7 +270,8 @@ class Matter:
         plates = None
         if self._plate is not None:
             plates = self._plate_at(H, W, image_m.shape, mc, passes)
-            if not self._monitor.update(image_m[:mc], self._previous):
+            known = self._aligner.alignment[0] if self._aligner.alignment is not None else (0.0, 0.0)
+            if not self._monitor.update(image_m[:mc], self._previous, known):
                 plates = None  # the plate stopped fitting: the automatic model, until it fits again
                 self._aligner.reset()
         t1 = time.perf_counter()
@@ -277,16 +279,17 @@ class Matter:
             alpha, split = self._run(self._onnx or self._torch, image_m, images_t)
         else:
             plate_model = self._plate_onnx or self._plate_torch
-            aligner = self._aligner
-            shift = aligner.shift(image_m[:mc], plates[0][:mc], self._previous)
+            aligner, unknown = self._aligner, None if plates[2] is None else 1 - plates[2][:mc]
+            shift = aligner.shift(rgb, self._plate, _not_background(self._previous, unknown), (mc, mw))
             alpha, split = self._run(plate_model, image_m, images_t,
                                      aligner.copies(plates[0], plates[1], shift, self._monitor.exposure))
-            if aligner.alignment[1] is None and (exposure := self._monitor.exposure_for(alpha[:mc])) is not None:
-                # No matte to align by yet (a first frame, a photo): align by this one's background, and run again.
-                aligner.reset()
-                shift = aligner.shift(image_m[:mc], plates[0][:mc], alpha[:mc])
-                alpha, split = self._run(plate_model, image_m, images_t,
-                                         aligner.copies(plates[0], plates[1], shift, exposure))
+            if aligner.alignment[1] is None:
+                # No exposure fitted yet (a first frame, a photo, or the person filled the frames): align by this
+                # frame's own matte, and run again.
+                shift = aligner.estimate(rgb, self._plate, _not_background(alpha[:mc], unknown))
+                if (exposure := self._monitor.exposure_for(alpha[:mc], shift)) is not None:
+                    alpha, split = self._run(plate_model, image_m, images_t,
+                                             aligner.copies(plates[0], plates[1], shift, exposure, fresh=True))
             if plates[2] is not None:  # an automatic plate known in part: the automatic matte elsewhere
                 auto, _ = self._run(self._onnx or self._torch, image_m, images_t)
                 alpha = plates[2] * alpha + (1 - plates[2]) * auto
@@ -338,3 +341,11 @@ class Matter:
     def _run(backend, image_m: np.ndarray, images_t: list[np.ndarray],
              plates: tuple | None = None) -> tuple[np.ndarray, dict[str, float]]:
         return backend(image_m, *images_t, plates=plates), backend.timings
+
+
+def _not_background(alpha: np.ndarray | None, unknown: np.ndarray | None) -> np.ndarray | None:
+    """What the plate's shift estimate must not compare: the person (``alpha``) and, for an automatic plate, where
+    the plate is not known (``unknown``, 1 there)."""
+    if unknown is None or alpha is None:
+        return alpha if unknown is None else unknown
+    return np.maximum(alpha, unknown)

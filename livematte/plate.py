@@ -36,6 +36,8 @@ MIN_BACKGROUND = 0.05       # fewer background pixels than this share: no judgem
 # disagrees only when the other picture says it must be darker. The clipped masks are grown by a pixel, since the
 # small copy's blur leaves a rim just under the threshold.
 CLIPPED = 0.98
+BLUR_RIM = 3      # px of the small copy a clipped or unknown area reaches into through the blur (3σ)
+GAIN_PRIOR = 1e-4  # [0, 1]² units: a textured scene's variance is 0.01-0.05, a white wall's 1e-5
 
 
 def check_plate(rgb) -> np.ndarray:
@@ -73,16 +75,20 @@ def background_mask(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.dilate(person, np.ones((5, 5), np.uint8)) == 0
 
 
-def _clipped(small: np.ndarray) -> np.ndarray:
-    """Pixels of a small copy with a clipped channel, grown by a pixel (the blur leaves a rim under ``CLIPPED``)."""
-    return cv2.dilate((small >= CLIPPED).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+def _clipped(small: np.ndarray, grow: int = 1) -> np.ndarray:
+    """Pixels of a small copy with a clipped channel, grown by ``grow`` pixels (the blur leaves a rim under
+    ``CLIPPED``)."""
+    kernel = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
+    return cv2.dilate((small >= CLIPPED).astype(np.uint8), kernel) > 0
 
 
 def fit_exposure(frame_small: np.ndarray, plate_small: np.ndarray,
                  background: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-channel (gain, offset) that maps the plate's colours onto the frame's (least squares over ``background``
     pixels where neither picture is clipped; float32 in [0, 1] units), or None when too few such pixels are left."""
-    fit = ~(_clipped(frame_small) | _clipped(plate_small))[background].any(axis=1)
+    # The blur (σ MISMATCH_BLUR) spreads a clipped window about 3σ into its neighbours: such a rim, dimmed in one
+    # picture and not the other, pulled a 1.2× plate's gain to 1.05.
+    fit = ~(_clipped(frame_small, BLUR_RIM) | _clipped(plate_small, BLUR_RIM))[background].any(axis=1)
     if background.mean() < MIN_BACKGROUND or fit.mean() * background.mean() < MIN_BACKGROUND:
         return None
     f, p = frame_small[background][fit], plate_small[background][fit]  # n×3
@@ -90,8 +96,8 @@ def fit_exposure(frame_small: np.ndarray, plate_small: np.ndarray,
     pm, fm = p.mean(axis=0), f.mean(axis=0)
     var = ((p - pm) ** 2).mean(axis=0)
     cov = ((p - pm) * (f - fm)).mean(axis=0)
-    gain = np.where(var > 1e-8, cov / np.maximum(var, 1e-8), 1.0)
-    gain = np.clip(gain, 0.25, 4.0).astype(np.float32)  # a flat plate fits anything by a zero gain: keep it a camera's
+    # A flat plate fits anything by a zero gain: GAIN_PRIOR pulls a gain with little contrast to learn from toward 1.
+    gain = np.clip((cov + GAIN_PRIOR) / (var + GAIN_PRIOR), 0.25, 4.0).astype(np.float32)
     offset = (fm - gain * pm).astype(np.float32)
     return gain, offset
 
@@ -117,93 +123,38 @@ def mismatch(frame_small: np.ndarray, plate_small: np.ndarray, background: np.nd
     return float((residual.max(axis=1) > MISMATCH_LEVEL).mean())
 
 
-# Alignment (the engine's, before the plate model sees the plate): the plate moved onto the frame by the shift phase
-# correlation finds, and its colours mapped by ``fit_exposure``'s gain and offset. The model was trained on plates
-# with such drift, yet lost limbs on drifted plates (model card: aligned, the held-out plate composites' SAD fell by
-# a tenth).
-SHIFT_SIDE = 256        # long side of the grey copies phase correlation compares, px (a DFT of 256×192 is cheap)
-MAX_SHIFT = 0.02        # a larger shift (of the long side) is not a nudge: no shift (the monitor judges the rest)
-ALIGN_FOLLOW = 0.2      # in a stream, the weight of each frame's new estimate (the engine follows them smoothly)
-# In a stream the shift is estimated again every SHIFT_EVERY frames (a nudge is rare, and a phase correlation costs
-# about a millisecond at live sizes on a laptop core), and the aligned copies are made again only when the alignment
-# moved by more than ALIGN_STILL (px, gain, offset).
-SHIFT_EVERY = 10
-ALIGN_STILL = (0.1, 0.005, 0.002)
-
-
-def estimate_shift(frame: np.ndarray, plate: np.ndarray, alpha: np.ndarray | None = None) -> tuple[float, float]:
-    """(dx, dy) in ``frame`` pixels by which ``plate`` (RGB uint8, the frame's size) is displaced from ``frame``,
-    by phase correlation of small grey copies; (0, 0) beyond ``MAX_SHIFT``. ``alpha`` (a matte of the frame, any
-    size): the person is flattened to the frame's mean grey first, so that only the background is compared (a
-    person filling half a portrait pulled the estimate by a pixel)."""
-    h, w = frame.shape[:2]
-    scale = min(1.0, SHIFT_SIDE / max(h, w))
-    size = (max(8, round(w * scale)), max(8, round(h * scale)))
-
-    def grey(rgb):
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size != (w, h) else rgb
-        return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-
-    seen = grey(frame)
-    if alpha is not None:  # not the plate's pixels there: they would pull the estimate toward no shift
-        person = ~background_mask(alpha, seen.shape)
-        seen[person] = seen[~person].mean() if (~person).any() else seen.mean()
-    (dx, dy), _ = cv2.phaseCorrelate(seen, grey(plate), cv2.createHanningWindow(size, cv2.CV_32F))
-    dx, dy = dx / scale, dy / scale
-    if max(abs(dx), abs(dy)) > MAX_SHIFT * max(h, w):
-        return 0.0, 0.0
-    return float(dx), float(dy)
-
-
-def alignments_close(a: tuple, b: tuple) -> bool:
-    """Whether two (shift, exposure) alignments make the same plate to within ``ALIGN_STILL`` (px, gain, offset):
-    the engine then keeps the copies it made (aligning them costs about a millisecond a frame at live sizes)."""
-    (sa, ea), (sb, eb) = a, b
-    dpx, dgain, doffset = ALIGN_STILL
-    if max(abs(sa[0] - sb[0]), abs(sa[1] - sb[1])) > dpx or (ea is None) != (eb is None):
-        return False
-    return ea is None or (np.abs(ea[0] - eb[0]).max() <= dgain and np.abs(ea[1] - eb[1]).max() <= doffset)
-
-
-def align_plate(plate: np.ndarray, shift: tuple[float, float],
-                exposure: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    """``plate`` (RGB uint8) moved back by ``shift`` (its pixels) and mapped by ``exposure`` (gain, offset; None: as
-    it is)."""
-    out = plate
-    if shift != (0.0, 0.0):
-        m = np.float32([[1, 0, -shift[0]], [0, 1, -shift[1]]])
-        out = cv2.warpAffine(out, m, out.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    if exposure is not None:  # a table per channel: a sixth of the time of the arithmetic on the image
-        gain, offset = exposure
-        levels = np.arange(256, dtype=np.float32)[:, None]
-        table = np.clip(levels * gain[None] + offset[None] * 255 + 0.5, 0, 255).astype(np.uint8)
-        out = cv2.LUT(out, table[None])
-    return out
-
-
 class PlateMonitor:
     """Whether the plate still fits, frame by frame, with hysteresis: ``CHANGED_FRAMES`` frames in a row over
     ``CHANGED_SHARE`` to say it changed, ``FITS_FRAMES`` in a row under ``FITS_SHARE`` to say it fits again."""
 
-    def __init__(self, plate: np.ndarray):
+    def __init__(self, plate: np.ndarray, coverage: np.ndarray | None = None):
         self.plate_small = small_copy(plate)
+        shape = self.plate_small.shape[:2]
+        # An automatic plate is only compared where it is known (elsewhere it may show the person), and not within
+        # the blur's reach of the unknown part.
+        self.known = None
+        if coverage is not None:
+            known = cv2.resize(coverage.astype(np.float32), shape[::-1], interpolation=cv2.INTER_AREA) > 0.99
+            self.known = cv2.erode(known.astype(np.uint8), np.ones((2 * BLUR_RIM + 1,) * 2, np.uint8)) > 0
         self.fits = True
         self.score: float | None = None
         self.exposure: tuple[np.ndarray, np.ndarray] | None = None  # the last fit over a matte's background
-        self._small: np.ndarray | None = None
+        self._small: np.ndarray | None = None  # the last frame's small copy, and its frame's width
+        self._width = 1
         self._run = 0
 
-    def update(self, frame: np.ndarray, alpha: np.ndarray | None) -> bool:
+    def update(self, frame: np.ndarray, alpha: np.ndarray | None, shift: tuple[float, float] = (0.0, 0.0)) -> bool:
         """Judge ``frame`` (any size of the plate's aspect) with ``alpha`` the previous matte (None: all
-        background); returns whether the plate fits now."""
+        background) and ``shift`` the plate's known shift in ``frame``'s pixels; returns whether the plate fits
+        now."""
         small = cv2.resize(frame, self.plate_small.shape[1::-1], interpolation=cv2.INTER_AREA) \
             if frame.shape[:2] != self.plate_small.shape[:2] else frame
         small = small_copy(small) if small.dtype == np.uint8 else small
-        shape = self.plate_small.shape[:2]
-        bg = np.ones(shape, bool) if alpha is None else background_mask(alpha, shape)
-        exposure = fit_exposure(small, self.plate_small, bg)
-        self._small, self.exposure = small, exposure if alpha is not None else None  # no matte: the person's in it
-        self.score = mismatch(small, self.plate_small, bg, exposure)
+        self._small, self._width = small, frame.shape[1]
+        bg, plate = self._background(alpha), self._plate(shift)
+        exposure = fit_exposure(small, plate, bg)
+        self.exposure = exposure if alpha is not None else None  # with no matte, the person is in the fit
+        self.score = mismatch(small, plate, bg, exposure)
         if self.score is None:
             return self.fits
         leaving = self.score > CHANGED_SHARE if self.fits else self.score < FITS_SHARE
@@ -212,56 +163,27 @@ class PlateMonitor:
             self.fits, self._run = not self.fits, 0
         return self.fits
 
-    def exposure_for(self, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def exposure_for(self, alpha: np.ndarray, shift: tuple[float, float] = (0.0, 0.0)) -> tuple | None:
         """The last frame's exposure fit over the background of ``alpha``, its matte (a first frame's, run once
-        without the fit)."""
+        without the fit), with the plate moved by ``shift`` (that frame's pixels)."""
         if self._small is None:
             return None
-        self.exposure = fit_exposure(self._small, self.plate_small, background_mask(alpha, self.plate_small.shape[:2]))
+        self.exposure = fit_exposure(self._small, self._plate(shift), self._background(alpha))
         return self.exposure
 
+    def _plate(self, shift: tuple[float, float]) -> np.ndarray:
+        # Moved as the model's copies are: a fit across a shift of fine texture flattens the gain (0.78 for 1).
+        if shift == (0.0, 0.0):
+            return self.plate_small
+        k = self.plate_small.shape[1] / self._width
+        m = np.float32([[1, 0, -shift[0] * k], [0, 1, -shift[1] * k]])
+        return cv2.warpAffine(self.plate_small, m, self.plate_small.shape[1::-1], flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
 
-class PlateAligner:
-    """The alignment of one stream's plate (``estimate_shift``, ``fit_exposure``), followed in time: a stream's first
-    estimate as it is, then each new one weighted ``ALIGN_FOLLOW`` (a steady plate, not one that trembles with the
-    estimate); the shift estimated every ``SHIFT_EVERY`` frames, the aligned copies kept while the alignment stays
-    within ``ALIGN_STILL``."""
-
-    def __init__(self):
-        self.reset()
-
-    def reset(self) -> None:
-        self.alignment: tuple | None = None  # (shift, exposure) the copies are aligned by
-        self._age = 0                        # frames since the shift was estimated
-        self._made: tuple | None = None      # (plate copy, alignment, aligned copies) last made
-
-    def shift(self, frame: np.ndarray, plate: np.ndarray, alpha: np.ndarray | None) -> tuple[float, float]:
-        """This frame's estimate of the shift (``alpha``: its matte, or the previous frame's), or the one followed so
-        far between estimates."""
-        if self.alignment is None or self._age + 1 >= SHIFT_EVERY:
-            self._age = 0
-            return estimate_shift(frame, plate, alpha)
-        self._age += 1
-        return self.alignment[0]
-
-    def copies(self, plate_m: np.ndarray, plates_t: list[np.ndarray], shift: tuple[float, float],
-               exposure: tuple | None) -> tuple:
-        """The plate's M-Net copy and T-Net copies aligned to this frame by ``shift`` (in the M-Net copy's pixels)
-        and ``exposure`` (None: the one followed so far, if any)."""
-        if self.alignment is not None:
-            (sx, sy), old = self.alignment
-            k = ALIGN_FOLLOW
-            shift = (sx + k * (shift[0] - sx), sy + k * (shift[1] - sy))
-            if old is not None:
-                exposure = old if exposure is None else tuple(o + k * (e - o) for o, e in zip(old, exposure))
-        self.alignment = shift, exposure
-        if self._made is not None and self._made[0] is plate_m and alignments_close(self._made[1], self.alignment):
-            return self._made[2]  # a steady stream: the copies made a few frames ago still hold
-        scale = [p.shape[1] / plate_m.shape[1] for p in plates_t]
-        copies = (align_plate(plate_m, shift, exposure),
-                  [align_plate(p, (shift[0] * s, shift[1] * s), exposure) for p, s in zip(plates_t, scale)])
-        self._made = plate_m, self.alignment, copies
-        return copies
+    def _background(self, alpha: np.ndarray | None) -> np.ndarray:
+        shape = self.plate_small.shape[:2]
+        bg = np.ones(shape, bool) if alpha is None else background_mask(alpha, shape)
+        return bg if self.known is None else bg & self.known
 
 
 def average_plate(frames: list[np.ndarray]) -> np.ndarray:

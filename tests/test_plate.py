@@ -9,10 +9,9 @@ from livematte.errors import InputError, SettingsError
 from livematte.models import create_model
 from livematte.models.plate import widen_state
 from livematte.models.registry import plate_model_name
-from livematte.plate import (ALIGN_FOLLOW, CHANGED_SHARE, FITS_SHARE, MAX_SHIFT, PLATE_CHANGED, PlateAligner,
-                             PlateMonitor, align_plate,
-                             average_plate, background_mask, build_auto_plate, estimate_shift, fit_exposure, mismatch,
-                             refuse_person, small_copy)
+from livematte.plate import (CHANGED_SHARE, FITS_SHARE, PLATE_CHANGED, PlateMonitor, average_plate, background_mask,
+                             build_auto_plate, fit_exposure, mismatch, refuse_person, small_copy)
+from livematte.plate_align import ALIGN_FOLLOW, MAX_SHIFT, PlateAligner, align_plate, estimate_shift
 
 
 def scene(h=120, w=160, seed=0):
@@ -247,6 +246,38 @@ def test_the_persons_matte_keeps_the_shift_estimate_on_the_background():
     assert masked.max() < 0.7 and masked.mean() < 0.5 * whole.mean()
 
 
+def test_too_little_background_gives_no_shift_estimate():
+    big = scene(480, 640)
+    alpha = np.zeros((480, 640), np.float32)
+    alpha[:, 40:600] = 1  # a person filling nine tenths of the frame
+    assert estimate_shift(big, _moved(big, 2, 0), alpha) is None
+
+
+def test_the_aligner_keeps_its_shift_when_none_can_be_estimated(monkeypatch):
+    import livematte.plate_align as plate_align
+
+    estimates = iter([(2.0, 1.0)] + [None] * 30)
+    monkeypatch.setattr(plate_align, "estimate_shift", lambda *a: next(estimates))
+    aligner, plate_m = PlateAligner(), scene(48, 64)
+    for _ in range(25):
+        shift = aligner.shift(plate_m, plate_m, None, (48, 64))
+        aligner.copies(plate_m, [], shift, None)
+    assert aligner.alignment[0] == (2.0, 1.0)
+
+
+def test_the_shift_is_estimated_every_tenth_frame_and_again_at_other_sizes(monkeypatch):
+    import livematte.plate_align as plate_align
+
+    calls = []
+    monkeypatch.setattr(plate_align, "estimate_shift", lambda *a: calls.append(a[0].shape) or (0.5, 0.0))
+    aligner, frame, small, large = PlateAligner(), scene(96, 128), scene(48, 64), scene(96, 128)
+    for plate in [small] * 21 + [large]:
+        aligner.copies(plate, [], aligner.shift(frame, frame, None, plate.shape[:2]), None)
+    assert len(calls) == 4  # frames 1, 11, 21, then the new size at once
+    assert aligner.alignment[0] == (0.5, 0.0)  # in the new copy's pixels: the old size's shift was not carried over
+    assert aligner._made[1][0] == (0.5, 0.0)
+
+
 def test_a_shift_larger_than_a_nudge_is_left_to_the_monitor():
     big = scene(480, 640)
     far = 2 * MAX_SHIFT * 640
@@ -267,6 +298,33 @@ def test_exposure_fit_maps_the_plate_onto_the_frame_outside_the_person():
     bg = alpha < 0.01
     assert np.abs(aligned[bg].astype(int) - frame[bg].astype(int)).mean() < 3
     assert fit_exposure(small_f, small_p, np.zeros(small_p.shape[:2], bool)) is None
+
+
+def test_a_clipped_window_neither_skews_the_exposure_fit_nor_loses_its_white():
+    room = scene(240, 320).astype(np.float32) * 0.7
+    room[20:90, 40:140] = 250  # a bright window, a tenth of the frame
+    frame = room.astype(np.uint8)
+    plate = np.clip(room * 1.2, 0, 255).astype(np.uint8)  # taken brighter: the window clips in the plate
+    everywhere = np.ones(small_copy(plate).shape[:2], bool)
+    gain, offset = fit_exposure(small_copy(frame), small_copy(plate), everywhere)
+    assert gain == pytest.approx(1 / 1.2, abs=0.03) and offset == pytest.approx(0, abs=0.01)
+    aligned = align_plate(plate, (0.0, 0.0), (gain, offset))
+    assert (aligned[30:80, 50:130] == 255).all()  # clipped stays clipped: "at least this bright"
+
+
+def test_an_automatic_plate_is_compared_only_where_it_is_known():
+    room = scene(240, 320)
+    plate = room.copy()
+    plate[:, :80] = (250, 20, 250)  # never seen empty: the median kept the person there
+    coverage = np.ones((240, 320), bool)
+    coverage[:, :80] = False
+    frame = np.clip(room.astype(np.float32) * 0.9, 0, 255).astype(np.uint8)
+    monitor = PlateMonitor(plate, coverage)
+    assert monitor.update(frame, np.zeros((240, 320), np.float32))
+    assert monitor.score < FITS_SHARE and monitor.exposure[0] == pytest.approx(0.9, abs=0.03)
+    blind = PlateMonitor(plate)
+    blind.update(frame, np.zeros((240, 320), np.float32))
+    assert blind.score > monitor.score
 
 
 def test_the_aligner_follows_its_estimates_and_keeps_copies_while_they_hold_still():
@@ -315,6 +373,48 @@ def test_the_engine_aligns_the_plate_and_fits_a_first_frames_exposure_on_its_own
     assert len(calls) == 5  # then one run a frame, fitted on the previous matte's background
     matter.reset()
     assert matter._aligner.alignment is None
+
+
+def test_the_engine_aligns_every_working_copy_of_a_shifted_plate(tiny_matter_factory):
+    room = scene(240, 320)
+    plate = _moved(room, 4.0, -3.0)  # the camera nudged since: 4 px right, 3 px up
+    alpha = person(240, 320, 120)
+    frame = (alpha[..., None] * 250 + (1 - alpha[..., None]) * room).astype(np.uint8)
+    matter = tiny_matter_factory(tnet_size=128, mnet_size=96, tnet_passes=2)
+    matter.set_plate(plate)
+    seen = []
+
+    def model(backend, image_m, images_t, plates=None):
+        seen.append((image_m, images_t, plates))
+        small = cv2.resize(alpha, (image_m.shape[1], round(image_m.shape[0] * 240 / 264)))
+        return np.pad(small, ((0, image_m.shape[0] - small.shape[0]), (0, 0))), {}
+
+    matter._run = model
+    matter(frame)
+    image_m, images_t, (plate_m, plates_t) = seen[-1]
+    before = matter._plate_copies[next(iter(matter._plate_copies))]
+    for got, was, image in [(plate_m, before[0], image_m), *zip(plates_t, before[1], images_t)]:
+        rows = round(image.shape[0] * 240 / 264)  # the frame's rows (the rest is the bottom context)
+        bg = cv2.resize(alpha, (image.shape[1], rows)) < 0.01
+        bg[:3], bg[-3:], bg[:, :3], bg[:, -3:] = False, False, False, False
+        true = align_plate(was, (4.0 * image.shape[1] / 320, -3.0 * rows / 240), None)  # the true shift: the floor
+        aligned, unaligned, least = (np.abs(x[:rows].astype(int) - image[:rows].astype(int))[bg].mean()
+                                     for x in (got, was, true))
+        assert aligned - least < 0.2 * (unaligned - least), (image.shape, aligned, unaligned, least)
+
+
+def test_a_new_plate_and_a_changed_background_start_the_alignment_afresh(tiny_matter_factory):
+    frames, alphas, plate = shifted_clip()
+    matter = tiny_matter_factory()
+    matter.set_plate(plate)
+    matter(frames[0])
+    assert matter._aligner.alignment is not None
+    matter.set_plate(plate)
+    assert matter._aligner.alignment is None
+    for frame, alpha in zip(frames[:13], alphas):
+        matter(frame)
+        matter._previous = cv2.resize(alpha, matter._previous.shape[::-1])
+    assert matter.plate_status == "changed" and matter._aligner.alignment is None
 
 
 # -- plates from frames ------------------------------------------------------------------------------------------
