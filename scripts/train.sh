@@ -73,8 +73,11 @@ $P e2e --name plate_e2e    --init runs/shm_step8.pt --steps 2000 --size 256 --ba
    --close-up 0.15 --second-person 0.15 --export runs/shm_plate256.pt
 $P e2e --name plate_e2e320 --init runs/shm_plate256.pt  --steps 600  --size 320 --batch 12 --lr 2e-4 \
    --close-up 0.15 --second-person 0.15 --export runs/shm-plate-v2.pt
-# shm-plate v3 (shipped): step 1000's checkpoint of this run (it was still going at the end of session 16)
+# shm-plate v3: step 1000's checkpoint of this run (it was still going at the end of session 16)
 $P e2e --name plate_e2e320b --init runs/shm-plate-v2.pt --steps 1200 --size 320 --batch 12 --lr 1.5e-4 \
    --close-up 0.15 --second-person 0.15 --export runs/shm_plate_b.pt
+# shm-plate v4 (shipped, session 17): a third 320 px stage at a lower rate
+$P e2e --name plate_e2e320c --init runs/shm_plate_b.pt --steps 900 --size 320 --batch 12 --lr 8e-5 \
+   --close-up 0.15 --second-person 0.15 --export models/weights/shm-plate.pt
 $T --model shm-lite-plate e2e --name lite_plate_e2e --init models/weights/shm-lite.pt --steps 2000 --size 256 \
    --batch 12 --lr 3e-4 --close-up 0.15 --second-person 0.15 --export models/weights/shm-lite-plate.pt
