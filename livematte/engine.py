@@ -19,7 +19,7 @@ from .config import TNET_PASS_STEP, EngineConfig
 from .errors import InputError, SettingsError
 from .onnx_backend import OnnxModel, shipped_graphs
 from .plate import PlateMonitor, check_aspect, check_plate
-from .plate_align import PlateAligner
+from .plate_align import PlateAligner, not_background
 from .resize import extend_bottom, shrink, working_size
 from .smoothing import TemporalSmoother
 from .upsample import bilinear_upsample, guided_upsample
@@ -270,8 +270,7 @@ class Matter:
         plates = None
         if self._plate is not None:
             plates = self._plate_at(H, W, image_m.shape, mc, passes)
-            known = self._aligner.alignment[0] if self._aligner.alignment is not None else (0.0, 0.0)
-            if not self._monitor.update(image_m[:mc], self._previous, known):
+            if not self._monitor.update(image_m[:mc], self._previous, self._aligner.current_shift):
                 plates = None  # the plate stopped fitting: the automatic model, until it fits again
                 self._aligner.reset()
         t1 = time.perf_counter()
@@ -280,13 +279,13 @@ class Matter:
         else:
             plate_model = self._plate_onnx or self._plate_torch
             aligner, unknown = self._aligner, None if plates[2] is None else 1 - plates[2][:mc]
-            shift = aligner.shift(rgb, self._plate, _not_background(self._previous, unknown), (mc, mw))
+            shift = aligner.shift(rgb, self._plate, not_background(self._previous, unknown), (mc, mw))
             alpha, split = self._run(plate_model, image_m, images_t,
                                      aligner.copies(plates[0], plates[1], shift, self._monitor.exposure))
             if aligner.alignment[1] is None:
                 # No exposure fitted yet (a first frame, a photo, or the person filled the frames): align by this
                 # frame's own matte, and run again.
-                shift = aligner.estimate(rgb, self._plate, _not_background(alpha[:mc], unknown))
+                shift = aligner.estimate(rgb, self._plate, not_background(alpha[:mc], unknown))
                 if (exposure := self._monitor.exposure_for(alpha[:mc], shift)) is not None:
                     alpha, split = self._run(plate_model, image_m, images_t,
                                              aligner.copies(plates[0], plates[1], shift, exposure, fresh=True))
@@ -342,10 +341,3 @@ class Matter:
              plates: tuple | None = None) -> tuple[np.ndarray, dict[str, float]]:
         return backend(image_m, *images_t, plates=plates), backend.timings
 
-
-def _not_background(alpha: np.ndarray | None, unknown: np.ndarray | None) -> np.ndarray | None:
-    """What the plate's shift estimate must not compare: the person (``alpha``) and, for an automatic plate, where
-    the plate is not known (``unknown``, 1 there)."""
-    if unknown is None or alpha is None:
-        return alpha if unknown is None else unknown
-    return np.maximum(alpha, unknown)

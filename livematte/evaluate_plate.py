@@ -75,15 +75,21 @@ def walking_clip(fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray, rng: np.rand
     return out, back
 
 
-def plate_data(shared: Path, limit: int | None = None) -> PlateEvalData:
+def _held_out(shared: Path, group: str, limit: int | None) -> tuple[list[tuple[Path, Path]], list[np.ndarray]]:
+    """A held-out group's people as (image, alpha) paths, and the held-out backgrounds, read; missing files are told
+    before any is read."""
     split = load_split()
-    people = [person_paths(shared, n) for n in group_people(split, "photos")][:limit]
+    people = [person_paths(shared, n) for n in group_people(split, group)][:limit]
     bg_paths = [shared / "data" / n for n in split["heldout"]["backgrounds"]]
-    _check_files([*(f for person in people for f in person), *bg_paths], shared)
+    _check_files([*(f for image, _, alpha in people for f in (image, alpha)), *bg_paths], shared)
+    return [(image, alpha) for image, _, alpha in people], [read_image(b) for b in bg_paths]
+
+
+def plate_data(shared: Path, limit: int | None = None) -> PlateEvalData:
+    people, bgs = _held_out(shared, "photos", limit)
     rng = random.Random(PLATE_SEED)
-    bgs = [read_image(b) for b in bg_paths]
     data = PlateEvalData()
-    for image_path, _, alpha_path in people:
+    for image_path, alpha_path in people:
         rgb = fit_within(read_image(image_path), COMPOSITE_SIDE)
         alpha = cv2.resize(_read_grey(alpha_path), rgb.shape[1::-1], interpolation=cv2.INTER_AREA)
         alpha = alpha.astype(np.float32) / 255
@@ -93,7 +99,7 @@ def plate_data(shared: Path, limit: int | None = None) -> PlateEvalData:
         seen = cast_shadow(bg, alpha, rng) if rng.random() < SHADOW_SHARE else bg
         data.composites.append((_composite(fg, alpha, seen), alpha, perturb_plate(bg, rng)))
     if people:  # the flicker clip: the first held-out person over a background of their own
-        image_path, _, alpha_path = people[0]
+        image_path, alpha_path = people[0]
         rgb = read_image(image_path)
         alpha = _read_grey(alpha_path).astype(np.float32) / 255
         data.clip, back = walking_clip(estimate_foreground(rgb, alpha), alpha, bgs[rng.randrange(len(bgs))],
@@ -104,14 +110,10 @@ def plate_data(shared: Path, limit: int | None = None) -> PlateEvalData:
 
 def group_plate_data(shared: Path, group: str, limit: int | None = None) -> PlateEvalData:
     """The composites of one of ``EXTRA_GROUPS``, with their perturbed plates (no clip)."""
-    split = load_split()
-    people = [person_paths(shared, n) for n in group_people(split, group)][:limit]
-    bg_paths = [shared / "data" / n for n in split["heldout"]["backgrounds"]]
-    _check_files([*(f for person in people for f in (person[0], person[2])), *bg_paths], shared)
+    people, bgs = _held_out(shared, group, limit)
     rng = random.Random(PLATE_SEED + 1)
-    bgs = [read_image(b) for b in bg_paths]
     data = PlateEvalData()
-    for image_path, _, alpha_path in people:
+    for image_path, alpha_path in people:
         rgb, alpha = read_image(image_path), _read_grey(alpha_path).astype(np.float32) / 255
         bg = bgs[rng.randrange(len(bgs))]
         if group == "poses":  # composited as livematte eval does; its background is cover_resize's, so exact

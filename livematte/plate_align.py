@@ -53,6 +53,14 @@ def estimate_shift(frame: np.ndarray, plate: np.ndarray,
     return float(dx), float(dy)
 
 
+def not_background(alpha: np.ndarray | None, unknown: np.ndarray | None) -> np.ndarray | None:
+    """What the shift estimate must not compare: the person (``alpha``, a matte) and, for an automatic plate, where
+    the plate is not known (``unknown``, 1 there; the same size)."""
+    if unknown is None or alpha is None:
+        return alpha if unknown is None else unknown
+    return np.maximum(alpha, unknown)
+
+
 def alignments_close(a: tuple, b: tuple) -> bool:
     """Whether two (shift, exposure) alignments make the same plate to within ``ALIGN_STILL`` (px, gain, offset):
     the engine then keeps the copies it made (aligning them costs about a millisecond a frame at live sizes)."""
@@ -95,6 +103,11 @@ class PlateAligner:
         self._made: tuple | None = None      # (plate copy, alignment, aligned copies) last made
         self._shape: tuple | None = None     # (h, w) of the working copy the shift is measured in
 
+    @property
+    def current_shift(self) -> tuple[float, float]:
+        """The shift the copies are aligned by, in the working copy's pixels ((0, 0) before any)."""
+        return self.alignment[0] if self.alignment is not None else (0.0, 0.0)
+
     def shift(self, frame: np.ndarray, plate: np.ndarray, alpha: np.ndarray | None,
               copy_shape: tuple[int, int]) -> tuple[float, float]:
         """The shift for this frame in the pixels of the working copy of ``copy_shape`` (h, w; the frame's rows of
@@ -106,7 +119,7 @@ class PlateAligner:
         if self.alignment is None or self._age + 1 >= SHIFT_EVERY:
             return self.estimate(frame, plate, alpha)
         self._age += 1
-        return self.alignment[0]
+        return self.current_shift
 
     def estimate(self, frame: np.ndarray, plate: np.ndarray, alpha: np.ndarray | None) -> tuple[float, float]:
         """A new estimate (``estimate_shift`` on ``frame``, full size, and ``plate``; ``alpha``: a matte of the
@@ -114,7 +127,7 @@ class PlateAligner:
         self._age = 0
         found = estimate_shift(frame, plate, alpha)
         if found is None:
-            return self.alignment[0] if self.alignment is not None else (0.0, 0.0)
+            return self.current_shift
         (h, w), (ch, cw) = frame.shape[:2], self._shape
         return found[0] * cw / w, found[1] * ch / h
 

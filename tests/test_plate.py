@@ -11,7 +11,8 @@ from livematte.models.plate import widen_state
 from livematte.models.registry import plate_model_name
 from livematte.plate import (CHANGED_SHARE, FITS_SHARE, PLATE_CHANGED, PlateMonitor, average_plate, background_mask,
                              build_auto_plate, fit_exposure, mismatch, refuse_person, small_copy)
-from livematte.plate_align import ALIGN_FOLLOW, MAX_SHIFT, PlateAligner, align_plate, estimate_shift
+from livematte.plate_align import (ALIGN_FOLLOW, MAX_SHIFT, PlateAligner, align_plate, estimate_shift,
+                                  not_background)
 
 
 def scene(h=120, w=160, seed=0):
@@ -244,6 +245,13 @@ def test_the_persons_matte_keeps_the_shift_estimate_on_the_background():
                                                                   estimate_shift(frame, plate, alpha))])
     whole, masked = np.array(errors).T
     assert masked.max() < 0.7 and masked.mean() < 0.5 * whole.mean()
+
+
+def test_the_shift_estimate_leaves_out_the_person_and_an_automatic_plates_unknown_part():
+    person_matte, unknown = np.float32([[0.0, 0.8], [0.0, 0.0]]), np.float32([[0.0, 0.0], [1.0, 0.0]])
+    assert not_background(None, None) is None
+    assert not_background(person_matte, None) is person_matte and not_background(None, unknown) is unknown
+    assert (not_background(person_matte, unknown) == np.float32([[0.0, 0.8], [1.0, 0.0]])).all()
 
 
 def test_too_little_background_gives_no_shift_estimate():
